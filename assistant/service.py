@@ -1,0 +1,181 @@
+"""The assistant: question in, grounded answer (or honest refusal, or a clarifying question) out.
+
+Decisions use the retriever's calibrated score:
+- answered: the top record scores at least ANSWER_MIN;
+- clarify:  the top two are different services, both plausible and close, and the question names neither;
+- refused:  nothing plausible; the reply says so, suggests near services, gives the hotline.
+Every question is logged (masked); refused ones are the demand signal.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from assistant.compose import Citation, compose_faq, compose_guide, compose_policy
+from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState, SessionStore
+from assistant.demand_log import DemandLog
+from assistant.llm import LLMPhraser
+from assistant.question import Question, parse_question
+from indexing.aspects import ASPECTS
+from indexing.index import KnowledgeIndex
+from indexing.retriever import HybridRetriever, RecordHit
+from knowledge.models import FAQ, Policy, ServiceGuide
+
+ANSWER_MIN = 0.5
+SUGGEST_MIN = 0.2
+CLARIFY_MARGIN = 0.35
+_GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
+    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事""".split())
+_FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
+
+
+@dataclass
+class Answer:
+    question_id: str
+    session_id: str
+    decision: str                       # answered | clarify | refused
+    answer: str
+    citations: list[Citation] = field(default_factory=list)
+    options: list[dict] = field(default_factory=list)
+    suggestions: list[dict] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    aspect: str = "general"
+    latency_ms: float = 0.0
+
+    @property
+    def answered(self) -> bool:
+        return self.decision == "answered"
+
+    def as_json(self) -> dict:
+        """The public JSON of `govqa ask --json` and `POST /api/ask`; keys are only ever added."""
+        return {
+            "answered": self.answered, "decision": self.decision, "answer": self.answer,
+            "citations": [{"n": c.n, "record_id": c.record_id, "title": c.title, "section": c.section,
+                           "score": c.score, "kind": c.kind, "department": c.department, "updated": c.updated}
+                          for c in self.citations],
+            "latency_ms": self.latency_ms, "question_id": self.question_id, "session_id": self.session_id,
+            "options": self.options, "suggestions": self.suggestions, "notices": self.notices, "aspect": self.aspect,
+        }
+
+
+class Assistant:
+    def __init__(self, index: KnowledgeIndex, demand_log: DemandLog, hotline: str = "12345",
+                 phraser: LLMPhraser | None = None, sessions: SessionStore | None = None) -> None:
+        self.index = index
+        self.retriever = HybridRetriever(index)
+        self.log = demand_log
+        self.hotline = hotline
+        self.phraser = phraser
+        self.sessions = sessions or SessionStore()
+
+    def ask(self, question: str, session_id: str | None = None, channel: str = "cli") -> Answer:
+        """Raises EmptyQuestion for input with nothing to answer (nothing is logged then)."""
+        start = time.perf_counter()
+        q = parse_question(question)
+        sid, state = self.sessions.get(session_id)
+        hits, chosen = self._retrieve(q, state)
+        answer = self._decide(q, hits, chosen, state)
+        answer.session_id = sid
+        answer.notices = q.notices + answer.notices
+        answer.latency_ms = round((time.perf_counter() - start) * 1000, 1)
+        answer.question_id = self.log.record(
+            session_id=sid, channel=channel, question=q.text, decision=answer.decision, aspect=q.aspect,
+            top_ids=[h.record_id for h in hits[:5]], top_scores=[h.score for h in hits[:5]],
+            latency_ms=answer.latency_ms)
+        state.turns += 1
+        return answer
+
+    # ---- retrieval with conversation context ---------------------------------
+    def _retrieve(self, q: Question, state: SessionState) -> tuple[list[RecordHit], RecordHit | None]:
+        picked = self._picked_option(q.text, state)
+        if picked is not None:
+            hits = self.retriever.run(f"{picked['title']} {q.text}", top_k=5)
+            chosen = next((h for h in hits if h.record_id == picked["record_id"]), None)
+            if chosen is None:
+                chosen = RecordHit(picked["record_id"], picked["kind"], picked["title"], 1.0, 0.0)
+            chosen.score = max(chosen.score, ANSWER_MIN)
+            q.aspect = q.aspect if q.aspect != "general" else state.pending_aspect
+            return [chosen] + [h for h in hits if h.record_id != chosen.record_id], chosen
+        hits = self.retriever.run(q.text, top_k=5)
+        names_a_service = bool(hits) and (hits[0].features.get("title") or hits[0].route == "faq")
+        follow_up = (state.topic_id and not names_a_service and len(q.text) <= FOLLOW_UP_MAX_CHARS
+                     and (_FOLLOW_UP_START.match(q.text) or not self._topic_words(q.text)))
+        if follow_up:
+            hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
+        return hits, None
+
+    def _topic_words(self, text: str) -> list[str]:
+        """Content words left once the aspect wording is removed: none means "about the same thing"."""
+        for _, pattern in ASPECTS.values():
+            text = pattern.sub(" ", text)
+        return [w for w in self.index.lexicon.words(text) if w not in _GENERIC]
+
+    @staticmethod
+    def _picked_option(text: str, state: SessionState) -> dict | None:
+        if not state.options:
+            return None
+        digits = re.fullmatch(r"\s*(?:第)?([1-9])\s*(?:个|项|条)?\s*", text)
+        if digits and int(digits.group(1)) <= len(state.options):
+            return state.options[int(digits.group(1)) - 1]
+        return next((o for o in state.options if o["title"] and o["title"] in text), None)
+
+    # ---- deciding and composing ----------------------------------------------
+    def _decide(self, q: Question, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
+        state.options = []
+        if chosen is None and self._should_clarify(hits):
+            options = [{"n": i + 1, "record_id": h.record_id, "title": h.title, "kind": h.kind}
+                       for i, h in enumerate(hits[:3]) if h.score >= ANSWER_MIN * 0.8]
+            state.options, state.pending_aspect = options, q.aspect
+            listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
+            return Answer("", "", "clarify", f"您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}",
+                          options=options, aspect=q.aspect)
+        top = chosen or (hits[0] if hits else None)
+        record = self.index.record(top.record_id) if top is not None and top.score >= ANSWER_MIN else None
+        if record is None:
+            state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
+            return self._refusal(q, hits)
+        if record.kind == "guide" or (record.kind == "faq" and record.related_guide):
+            guide_id = record.id if record.kind == "guide" else record.related_guide
+            guide = self.index.record(guide_id)
+            state.topic_id, state.topic_title = guide_id, guide.title if guide else record.title
+        else:
+            state.topic_id, state.topic_title = record.id, record.title
+        return self._compose(q, top, record, hits)
+
+    def _should_clarify(self, hits: list[RecordHit]) -> bool:
+        if len(hits) < 2:
+            return False
+        a, b = hits[0], hits[1]
+        if a.route == "faq" or a.features.get("title") or a.kind != "guide" or b.kind != "guide":
+            return False
+        return a.score >= ANSWER_MIN and b.score >= ANSWER_MIN and a.fused - b.fused < CLARIFY_MARGIN
+
+    def _compose(self, q: Question, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
+        if isinstance(record, ServiceGuide):
+            text, section = compose_guide(record, q.aspect)
+        elif isinstance(record, Policy):
+            text, section = compose_policy(record, top, q.text, self.index.lexicon)
+        else:
+            text, section = compose_faq(record)
+        updated = getattr(record, "updated", None)
+        citation = Citation(1, record.id, record.title, section, top.score, record.kind,
+                            getattr(record, "department", "") or "", updated.isoformat() if updated else "")
+        related = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
+                   for h in hits if h.record_id != record.id and h.score >= SUGGEST_MIN][:3]
+        answer_text = f"{text} [1]"
+        if self.phraser is not None:
+            phrased = self.phraser.phrase(q.text, {1: f"《{record.title}》{section}：{text}"})
+            if phrased:
+                answer_text = phrased
+        return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, aspect=q.aspect)
+
+    def _refusal(self, q: Question, hits: list[RecordHit]) -> Answer:
+        near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
+                for h in hits if h.score >= SUGGEST_MIN and h.kind != "faq"][:3]
+        text = "抱歉，知识库中没有找到能回答这个问题的内容，为避免误导，暂不作答。"
+        if near:
+            text += "\n您可以看看这些相关事项：" + "、".join(f"《{n['title']}》" for n in near) + "。"
+        text += f"\n如需人工帮助，请拨打政务服务便民热线 {self.hotline}。您的问题已记录，我们会据此完善服务。"
+        return Answer("", "", "refused", text, suggestions=near, aspect=q.aspect)
