@@ -203,6 +203,28 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.answers import evaluate_answers
+    from eval.corpus import corpus_records
+    from eval.retrieval import load_equivalents, load_questions, load_unanswerable
+
+    paths = [Path(p) for p in (args.corpus, args.questions, args.unanswerable) if p]
+    for p in paths:
+        if not p.exists():
+            print(f"文件不存在：{p}", file=sys.stderr)
+            return 2
+    corpus = Path(args.corpus)
+    records, to_docid = corpus_records(corpus)
+    questions = load_questions(Path(args.questions), args.split, load_equivalents(corpus))
+    unanswerable = load_unanswerable(Path(args.unanswerable), args.split) if args.unanswerable else []
+    result = evaluate_answers(records, questions, unanswerable, _embedder(settings), to_docid)
+    if args.json:
+        _print_json(result)
+    else:
+        print("  ".join(f"{k}={v}" for k, v in result.items()))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """With no arguments: the sample knowledge base and its gold questions."""
     from eval.retrieval import evaluate, load_questions
@@ -278,6 +300,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baselines", action="store_true", help="同时测量 bm25 和 dense 基线")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_retrieval)
+    p = ev_sub.add_parser("answers", help="在任意语料上评测回答（覆盖率、引用、拒答）")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--questions", required=True)
+    p.add_argument("--unanswerable")
+    p.add_argument("--split")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_eval_answers)
     return parser
 
 

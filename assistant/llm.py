@@ -38,8 +38,11 @@ def _core(text: str) -> str:
     return re.sub(r"[（(].*?[)）]|[\s:：;；,，。]", "", text)
 
 
-def grounded(output: str, sources: dict[int, str]) -> bool:
-    """Every citation resolves, something is cited, and each listed item and figure occurs in the sources."""
+def grounded(output: str, sources: dict[int, str], required: list[str] = ()) -> bool:
+    """Every citation resolves, something is cited, each listed item and figure occurs in the sources,
+    and every required item (e.g. each material of the guide) is still named."""
+    if any(_core(item) not in _core(output) for item in required):
+        return False
     cited = {int(n) for n in _CITE.findall(output)}
     if not cited or not cited <= set(sources):
         return False
@@ -56,7 +59,7 @@ class LLMPhraser:
     def __init__(self, model: BaseChatModel) -> None:
         self.model = model
 
-    def phrase(self, question: str, sources: dict[int, str]) -> str | None:
+    def phrase(self, question: str, sources: dict[int, str], required: list[str] = ()) -> str | None:
         """The model's answer if it passes the grounding check, else None."""
         material = "\n\n".join(f"[{n}] {text}" for n, text in sources.items())
         messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage(f"【资料】\n{material}\n\n【问题】{question}")]
@@ -64,4 +67,4 @@ class LLMPhraser:
             output = str(self.model.invoke(messages).content).strip()
         except Exception:  # an unreachable model must not take the assistant down
             return None
-        return output if output and grounded(output, sources) else None
+        return output if output and grounded(output, sources, required) else None

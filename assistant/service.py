@@ -28,6 +28,7 @@ SUGGEST_MIN = 0.2
 CLARIFY_MARGIN = 0.35
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事""".split())
+_FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -99,7 +100,7 @@ class Assistant:
             q.aspect = q.aspect if q.aspect != "general" else state.pending_aspect
             return [chosen] + [h for h in hits if h.record_id != chosen.record_id], chosen
         hits = self.retriever.run(q.text, top_k=5)
-        names_a_service = bool(hits) and (hits[0].features.get("title") or hits[0].route == "faq")
+        names_a_service = bool(hits) and bool(hits[0].features.get("title"))
         follow_up = (state.topic_id and not names_a_service and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (_FOLLOW_UP_START.match(q.text) or not self._topic_words(q.text)))
         if follow_up:
@@ -110,7 +111,8 @@ class Assistant:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""
         for _, pattern in ASPECTS.values():
             text = pattern.sub(" ", text)
-        return [w for w in self.index.lexicon.words(text) if w not in _GENERIC]
+        return [w for w in self.index.lexicon.words(text)
+                if w not in _GENERIC and not (len(w) == 1 and w in _FUNCTION_CHARS)]
 
     @staticmethod
     def _picked_option(text: str, state: SessionState) -> dict | None:
@@ -156,7 +158,7 @@ class Assistant:
         if isinstance(record, ServiceGuide):
             text, section = compose_guide(record, q.aspect)
         elif isinstance(record, Policy):
-            text, section = compose_policy(record, top, q.text, self.index.lexicon)
+            text, section = compose_policy(record, q.text, self.index.lexicon, self.retriever.idf())
         else:
             text, section = compose_faq(record)
         updated = getattr(record, "updated", None)
@@ -166,7 +168,8 @@ class Assistant:
                    for h in hits if h.record_id != record.id and h.score >= SUGGEST_MIN][:3]
         answer_text = f"{text} [1]"
         if self.phraser is not None:
-            phrased = self.phraser.phrase(q.text, {1: f"《{record.title}》{section}：{text}"})
+            required = [m.name for m in record.materials] if isinstance(record, ServiceGuide) and q.aspect == "materials" else []
+            phrased = self.phraser.phrase(q.text, {1: f"《{record.title}》{section}：{text}"}, required)
             if phrased:
                 answer_text = phrased
         return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, aspect=q.aspect)

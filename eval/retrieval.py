@@ -26,11 +26,12 @@ KS = (1, 3, 5, 10)
 class GoldQuestion:
     question: str
     relevant: set[str]
+    answer: str = ""
 
 
 def load_questions(path: Path, split: str | None = None, equivalents: dict[str, set[str]] | None = None
                    ) -> list[GoldQuestion]:
-    """Lines `{"question", "docid", "also"?: [...], "split"?}`; near-duplicate twins of the gold count as relevant."""
+    """Lines `{"question", "docid", "answer"?, "also"?: [...], "split"?}`; near-duplicate twins of the gold count as relevant."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -41,8 +42,13 @@ def load_questions(path: Path, split: str | None = None, equivalents: dict[str, 
         relevant = {str(row["docid"]), *map(str, row.get("also", []))}
         for d in list(relevant):
             relevant |= (equivalents or {}).get(d, set())
-        out.append(GoldQuestion(str(row["question"]), relevant))
+        out.append(GoldQuestion(str(row["question"]), relevant, str(row.get("answer") or "")))
     return out
+
+
+def load_unanswerable(path: Path, split: str | None = None) -> list[str]:
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [str(r["question"]) for r in rows if not split or r.get("split", split) == split]
 
 
 def load_equivalents(corpus: Path) -> dict[str, set[str]]:

@@ -117,6 +117,11 @@ class Lexicon:
         text = normalize(text)
         return self.words(text) + self.content_bigrams(text) + [f"§syn{g}" for g in self.synonym_groups(text)]
 
+    @lru_cache(maxsize=65536)
+    def token_set(self, text: str) -> frozenset[str]:
+        """Cached `tokens` as a set, for scoring the same sentences again and again."""
+        return frozenset(self.tokens(text))
+
     def expand(self, text: str) -> str:
         """The question with the canonical wording of each synonym group appended (for dense search)."""
         text = normalize(text)

@@ -1,0 +1,147 @@
+"""The assistant end to end on the sample knowledge base: grounded answers, refusals, follow-ups, the demand log."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+from assistant.demand_log import DemandLog
+from assistant.question import EmptyQuestion
+from assistant.service import Assistant
+from knowledge.models import ServiceGuide
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def assistant(sample_index, tmp_path: Path) -> Assistant:
+    return Assistant(sample_index, DemandLog(tmp_path / "demand.sqlite"))
+
+
+def test_every_guide_answers_its_full_materials_list(assistant, sample_index):
+    guides = [r for r in sample_index.records() if isinstance(r, ServiceGuide)]
+    assert len(guides) >= 40
+    for guide in guides:
+        answer = assistant.ask(f"{guide.name}要带什么材料")
+        assert answer.decision == "answered", guide.name
+        assert answer.citations[0].record_id == guide.id, (guide.name, answer.citations[0].record_id)
+        positions = [answer.answer.index(m.describe()) for m in guide.materials]
+        assert positions == sorted(positions), guide.name  # every item, verbatim, in order
+
+
+def test_answer_cites_title_section_department_and_date(assistant):
+    answer = assistant.ask("普通护照签发的收费标准是什么")
+    citation = answer.citations[0]
+    assert answer.answered and "[1]" in answer.answer
+    assert citation.record_id == "g-passport" and citation.section == "收费标准"
+    assert citation.department and citation.updated and 0 <= citation.score <= 1
+    assert "120元" in answer.answer
+
+
+def test_unanswerable_question_is_refused_and_logged(assistant):
+    answer = assistant.ask("我家的狗需要办狗证吗，去哪里办")
+    assert answer.decision == "refused" and not answer.answered
+    assert "12345" in answer.answer
+    logged = assistant.log.get(answer.question_id)
+    assert logged.decision == "refused"
+    assert any(s["question"].startswith("我家的狗") for s in assistant.log.demand_signals())
+
+
+CONVERSATIONS = [
+    [("办护照要带什么", "g-passport"), ("那要多少钱？", "g-passport"), ("在哪里办", "g-passport")],
+    [("孩子上户口要什么材料", "g-birth-registration"), ("多久能办好", "g-birth-registration")],
+    [("怎么领失业金", "g-unemployment-benefit"), ("需要带什么", "g-unemployment-benefit"),
+     ("电话多少", "g-unemployment-benefit")],
+    [("社保卡丢了怎么补", "g-social-card"), ("收费吗", "g-social-card")],
+    [("租房提取公积金", "g-hpf-withdraw-rent"), ("要什么条件", "g-hpf-withdraw-rent"),
+     ("能网上办吗", "g-hpf-withdraw-rent")],
+    [("结婚登记在哪里办", "g-marriage-registration"), ("要带啥", "g-marriage-registration")],
+    [("个体户营业执照怎么办", "g-individual-business"), ("多长时间", "g-individual-business")],
+    [("驾照到期换证", "g-driving-license-renew"), ("要钱吗", "g-driving-license-renew"),
+     ("办护照呢", "g-passport")],  # a new topic starts fresh
+    [("居住证怎么办理", "g-residence-permit"), ("要什么材料", "g-residence-permit"),
+     ("那新车上牌要带什么", "g-vehicle-registration")],
+    [("小孩上小学报名", "g-school-enrollment"), ("需要什么条件", "g-school-enrollment")],
+    [("申请低保", "g-minimum-living"), ("流程是怎样的", "g-minimum-living")],
+]
+
+
+@pytest.mark.parametrize("turns", CONVERSATIONS, ids=[c[0][0] for c in CONVERSATIONS])
+def test_follow_up_questions_keep_their_context(assistant, turns):
+    session = None
+    for question, expected in turns:
+        answer = assistant.ask(question, session_id=session)
+        session = answer.session_id
+        assert answer.answered, question
+        cited = answer.citations[0].record_id
+        related = assistant.index.record(cited)
+        assert expected in (cited, getattr(related, "related_guide", "")), (question, cited)
+
+
+def test_twenty_threads_each_question_logged_exactly_once(assistant):
+    questions = [f"办护照要带什么材料{'？' * (i % 3)} 第{i}问" for i in range(20)]
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def ask(text: str) -> None:
+        try:
+            ids.append(assistant.ask(text, channel="api").question_id)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(q,)) for q in questions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(set(ids)) == 20 and assistant.log.count() == 20
+    for qid in ids:
+        assert assistant.log.get(qid) is not None
+
+
+def test_personal_data_is_masked_before_logging(assistant):
+    answer = assistant.ask("我的身份证号是110101199003074518，电话13812345678，银行卡6222021234567890123，怎么补办身份证")
+    logged = assistant.log.get(answer.question_id)
+    for secret in ("110101199003074518", "13812345678", "6222021234567890123"):
+        assert secret not in logged.question
+    raw = Path(assistant.log.path).read_bytes()
+    assert b"13812345678" not in raw
+
+
+def test_feedback_marks_a_demand_signal(assistant):
+    answer = assistant.ask("办护照要带什么材料")
+    assistant.log.feedback(answer.question_id, helpful=False, comment="没说照片要求，电话13812345678")
+    signals = assistant.log.demand_signals()
+    assert signals and signals[0]["unhelpful"] == 1
+    with pytest.raises(KeyError):
+        assistant.log.feedback("no-such-id", helpful=True)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "？？？", "<b></b>"])
+def test_empty_questions_get_a_clear_message(assistant, text):
+    with pytest.raises(EmptyQuestion) as info:
+        assistant.ask(text)
+    assert "问题" in str(info.value)
+    assert assistant.log.count() == 0
+
+
+def test_long_and_hostile_input_is_handled(assistant):
+    answer = assistant.ask("<img src=x onerror=alert(1)>护照" + "怎么办" * 20000)
+    assert answer.notices and "500" in answer.notices[0]
+    assert "<img" not in assistant.log.get(answer.question_id).question
+
+
+def test_ask_json_has_the_public_keys(capsys, monkeypatch, sample_index, tmp_path):
+    from assistant import cli
+
+    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
+    assert cli.main(["ask", "办居住证要带什么材料", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"answered", "decision", "answer", "citations", "latency_ms"} <= set(data)
+    assert data["decision"] == "answered" and data["answered"] is True
+    assert {"n", "record_id", "title", "section", "score"} <= set(data["citations"][0])
