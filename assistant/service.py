@@ -3,6 +3,7 @@
 Decisions use the retriever's calibrated score:
 - answered: the top record scores at least ANSWER_MIN;
 - clarify:  the top two are different services, both plausible and close, and the question names neither;
+            or the best match is only plausible (CONFIRM_MIN ≤ score < ANSWER_MIN): we ask before answering;
 - refused:  nothing plausible; the reply says so, suggests near services, gives the hotline.
 Every question is logged (masked); refused ones are the demand signal.
 """
@@ -18,12 +19,13 @@ from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState, SessionSto
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
 from assistant.question import Question, parse_question
-from indexing.aspects import ASPECTS
+from indexing.aspects import ASPECT_FIELDS, ASPECTS
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
 from knowledge.models import FAQ, Policy, ServiceGuide
 
-ANSWER_MIN = 0.5
+ANSWER_MIN = 0.75     # NCP dev: 96% of answerable questions answered, 88% of unanswerable ones not
+CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead of guessing
 SUGGEST_MIN = 0.2
 CLARIFY_MARGIN = 0.35
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
@@ -134,10 +136,26 @@ class Assistant:
             return Answer("", "", "clarify", f"您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}",
                           options=options, aspect=q.aspect)
         top = chosen or (hits[0] if hits else None)
+        if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN:
+            options = [{"n": i + 1, "record_id": h.record_id, "title": h.title, "kind": h.kind}
+                       for i, h in enumerate(h for h in hits[:3] if h.score >= CONFIRM_MIN)]
+            state.options, state.pending_aspect = options, q.aspect
+            listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
+            return Answer("", "", "clarify",
+                          f"没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
+                          f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。",
+                          options=options, aspect=q.aspect)
         record = self.index.record(top.record_id) if top is not None and top.score >= ANSWER_MIN else None
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
             return self._refusal(q, hits)
+        if isinstance(record, FAQ) and top.route != "faq" and q.aspect in ASPECT_FIELDS and record.related_guide:
+            # 材料/流程/费用… are answered in full by the guide's own field, not by a FAQ about a special case
+            guide = self.index.record(record.related_guide)
+            if guide is not None:
+                record = guide
+                top = next((h for h in hits if h.record_id == guide.id), None) or RecordHit(
+                    guide.id, guide.kind, guide.title, top.score, top.fused)
         if record.kind == "guide" or (record.kind == "faq" and record.related_guide):
             guide_id = record.id if record.kind == "guide" else record.related_guide
             guide = self.index.record(guide_id)
