@@ -22,7 +22,7 @@ from indexing.aspects import ASPECT_FIELDS, detect_aspect
 from indexing.chunking import Chunk
 from indexing.index import KnowledgeIndex
 from indexing.lexical import BM25Index
-from indexing.text import normalize
+from indexing.text import normalize, pinyin_key
 
 Mode = Literal["hybrid", "bm25", "dense"]
 W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT = 0.3, 0.2, 2.0, 0.8, 1.5
@@ -111,17 +111,20 @@ class HybridRetriever:
             self.meta = {}
             for c in chunks:
                 self.meta.setdefault(c.record_id, {"kind": c.kind, "title": c.title, "region": c.region,
-                                                   "names": set(), "phrasings": set()})
+                                                   "names": set(), "sounds": set(), "phrasings": set()})
             records = [r for r in self.index.records() if r.id in self.meta]
             for rec in records:
                 if rec.kind != "faq":
                     names = {normalize(rec.title), *(normalize(a) for a in getattr(rec, "aliases", []))}
                     self.meta[rec.id]["names"] = {n for n in names if len(n) >= 2}
+                    # homophone typos (居主证, 退修) still name the service: match names of 3+ characters by sound
+                    self.meta[rec.id]["sounds"] = {pinyin_key(n) for n in names if len(n) >= 3}
             for rec in records:
                 if rec.kind == "faq":
                     # a FAQ is about its guide's service: it shares that guide's names for the title bonus
                     self.meta[rec.id]["phrasings"] = {normalize(q) for q in [rec.question, *rec.similar]}
                     self.meta[rec.id]["names"] = self.meta.get(rec.related_guide, {}).get("names", set())
+                    self.meta[rec.id]["sounds"] = self.meta.get(rec.related_guide, {}).get("sounds", set())
             self.places = self._places()
             self._generation = generation
 
@@ -186,7 +189,9 @@ class HybridRetriever:
         else:
             record_lex = self.record_bm25.scores(tokens)
             fused = _z(lex) + W_DENSE * _z(dense) + W_RECORD * _z(record_lex)
-        title_hits = np.array([any(n in q for n in self.meta[r]["names"]) for r in self.record_ids])
+        q_sound = pinyin_key(q)
+        title_hits = np.array([any(n in q for n in self.meta[r]["names"]) or any(s in q_sound for s in self.meta[r]["sounds"])
+                               for r in self.record_ids])
         fused = fused + W_TITLE * title_hits
         aspect = detect_aspect(q)
         if aspect != "general":

@@ -67,6 +67,13 @@ def bigrams(text: str) -> list[str]:
     return out
 
 
+def pinyin_key(text: str) -> str:
+    """Toneless pinyin with spaces around every syllable, so 居主证 and 居住证 share a key (" ju zhu zheng ")."""
+    from pypinyin import lazy_pinyin
+
+    return " " + " ".join(lazy_pinyin(text)) + " "
+
+
 class Lexicon:
     """jieba with the government user dictionary, plus the editable synonym table."""
 
