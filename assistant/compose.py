@@ -89,7 +89,7 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
 
 
 def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon, weights: dict[str, float],
-                 max_chars: int = 260) -> str:
+                 max_chars: int = 285) -> str:
     """The sentence that best matches the question, continued with the sentences after it up to `max_chars`.
 
     Questions restate the context an answer follows, so the window grows forward
