@@ -131,6 +131,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.question import EmptyQuestion
 
     assistant = build_assistant(settings)
+    if not assistant.index.hashes():
+        print("知识库还没有索引，请先运行 govqa index。", file=sys.stderr)
+        return 1
     try:
         answer = assistant.ask(args.question, session_id=args.session, channel="cli")
     except EmptyQuestion as exc:

@@ -176,7 +176,8 @@ class Assistant:
         if isinstance(record, ServiceGuide):
             text, section = compose_guide(record, q.aspect)
         elif isinstance(record, Policy):
-            text, section = compose_policy(record, q.text, self.index.lexicon, self.retriever.idf())
+            best_chunk = top.chunks[0].chunk.text if top.chunks else ""
+            text, section = compose_policy(record, q.text, self.index.lexicon, self.retriever.idf(), best_chunk)
         else:
             text, section = compose_faq(record)
         updated = getattr(record, "updated", None)

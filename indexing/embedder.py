@@ -68,6 +68,10 @@ class Embedder:
         if model == DEFAULT_MODEL:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()     # load reports and progress bars are noise in a CLI
+        hf_logging.disable_progress_bar()
 
         self.model_name = model
         self.model = SentenceTransformer(resolve_model_path(model, models_dir), device="cpu")
