@@ -183,6 +183,13 @@ def _embedder(settings: Settings):
     return Embedder(settings.embedding_model, settings.models_dir, EmbeddingCache(settings.embedding_cache))
 
 
+def _report_missing(*paths: Path) -> bool:
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        print(f"文件不存在：{p}", file=sys.stderr)
+    return bool(missing)
+
+
 def _modes(args: argparse.Namespace) -> list[str]:
     modes = [m.strip() for m in args.retriever.split(",") if m.strip()]
     if args.baselines:
@@ -195,10 +202,8 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     from eval.retrieval import evaluate, load_equivalents, load_questions
 
     corpus, questions_path = Path(args.corpus), Path(args.questions)
-    for p in (corpus, questions_path):
-        if not p.exists():
-            print(f"文件不存在：{p}", file=sys.stderr)
-            return 2
+    if _report_missing(corpus, questions_path):
+        return 2
     records, to_docid = corpus_records(corpus)
     questions = load_questions(questions_path, args.split, load_equivalents(corpus))
     result = evaluate(records, questions, _embedder(settings), _modes(args), to_docid)
@@ -211,11 +216,8 @@ def cmd_eval_answers(args: argparse.Namespace, settings: Settings) -> int:
     from eval.corpus import corpus_records
     from eval.retrieval import load_equivalents, load_questions, load_unanswerable
 
-    paths = [Path(p) for p in (args.corpus, args.questions, args.unanswerable) if p]
-    for p in paths:
-        if not p.exists():
-            print(f"文件不存在：{p}", file=sys.stderr)
-            return 2
+    if _report_missing(*(Path(p) for p in (args.corpus, args.questions, args.unanswerable) if p)):
+        return 2
     corpus = Path(args.corpus)
     records, to_docid = corpus_records(corpus)
     questions = load_questions(Path(args.questions), args.split, load_equivalents(corpus))

@@ -99,8 +99,8 @@ def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon,
     """
     if not sentences:
         return ""
-    total = sum(weights.get(t, 1.0) for t in query_tokens) or 1.0
-    scores = [10 * sum(weights.get(t, 1.0) for t in query_tokens & lexicon.token_set(s)) / total
+    query_weight = sum(weights.get(t, 1.0) for t in query_tokens) or 1.0
+    scores = [10 * sum(weights.get(t, 1.0) for t in query_tokens & lexicon.token_set(s)) / query_weight
               / max(len(s), 1) ** 0.3 + (1.0 if preferred and s in preferred else 0.0) for s in sentences]
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     lo = hi = best

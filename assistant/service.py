@@ -129,22 +129,13 @@ class Assistant:
     def _decide(self, q: Question, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
         state.options = []
         if chosen is None and self._should_clarify(hits):
-            options = [{"n": i + 1, "record_id": h.record_id, "title": h.title, "kind": h.kind}
-                       for i, h in enumerate(hits[:3]) if h.score >= ANSWER_MIN * 0.8]
-            state.options, state.pending_aspect = options, q.aspect
-            listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
-            return Answer("", "", "clarify", f"您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}",
-                          options=options, aspect=q.aspect)
+            return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
+                                   "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}")
         top = chosen or (hits[0] if hits else None)
         if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN:
-            options = [{"n": i + 1, "record_id": h.record_id, "title": h.title, "kind": h.kind}
-                       for i, h in enumerate(h for h in hits[:3] if h.score >= CONFIRM_MIN)]
-            state.options, state.pending_aspect = options, q.aspect
-            listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
-            return Answer("", "", "clarify",
-                          f"没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
-                          f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。",
-                          options=options, aspect=q.aspect)
+            return self._ask_which(q, hits, state, CONFIRM_MIN,
+                                   "没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
+                                   f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         record = self.index.record(top.record_id) if top is not None and top.score >= ANSWER_MIN else None
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
@@ -163,6 +154,16 @@ class Assistant:
         else:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
+
+    @staticmethod
+    def _ask_which(q: Question, hits: list[RecordHit], state: SessionState, min_score: float,
+                   template: str) -> Answer:
+        """A clarifying question listing the plausible records; the session remembers them for "1"/"2" replies."""
+        options = [{"n": i + 1, "record_id": h.record_id, "title": h.title, "kind": h.kind}
+                   for i, h in enumerate(h for h in hits[:3] if h.score >= min_score)]
+        state.options, state.pending_aspect = options, q.aspect
+        listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
+        return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
 
     def _should_clarify(self, hits: list[RecordHit]) -> bool:
         if len(hits) < 2:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from eval.corpus import read_jsonl
 from indexing.embedder import Embedder
 from indexing.index import AnyRecord, KnowledgeIndex
 from indexing.retriever import HybridRetriever, Mode
@@ -47,8 +48,7 @@ def load_questions(path: Path, split: str | None = None, equivalents: dict[str, 
 
 
 def load_unanswerable(path: Path, split: str | None = None) -> list[str]:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [str(r["question"]) for r in rows if not split or r.get("split", split) == split]
+    return [str(r["question"]) for r in read_jsonl(path) if not split or r.get("split", split) == split]
 
 
 def load_equivalents(corpus: Path) -> dict[str, set[str]]:
