@@ -8,13 +8,15 @@ export GOVQA_DATA_DIR ?= $(CURDIR)/data
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: run test install model index clean
+BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
+
+.PHONY: run test install model index browser clean
 
 run: model
 	$(BIN)/govqa index
-	$(BIN)/govqa chat
+	$(BIN)/govqa serve
 
-test: model
+test: model browser
 	$(BIN)/pytest
 
 install: $(STAMP)
@@ -37,6 +39,16 @@ $(MODEL): $(STAMP)
 
 index: model
 	$(BIN)/govqa index
+
+# Headless chromium and CJK fonts for the browser tests, from Debian; Playwright drives this chromium
+# (executable_path) and never downloads a browser. Only what is missing is installed.
+browser:
+	@missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "not a Debian system: install$$missing yourself (or set GOVQA_CHROMIUM)"; exit 0; fi; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	echo "installing$$missing"; \
+	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq$$missing >/dev/null
 
 clean:
 	rm -rf $(VENV) data

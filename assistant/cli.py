@@ -54,7 +54,7 @@ def cmd_kb_add(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.store import KnowledgeBaseStore
 
     try:
-        added = KnowledgeBaseStore(settings.kb_dir).add(Path(args.file))
+        added = KnowledgeBaseStore(settings.kb_dir).add(Path(args.file), author=_author())
     except ValueError as exc:
         print(f"未添加：{exc}", file=sys.stderr)
         return 1
@@ -66,11 +66,62 @@ def cmd_kb_remove(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.store import KnowledgeBaseStore
 
     try:
-        path = KnowledgeBaseStore(settings.kb_dir).remove(args.id)
+        path = KnowledgeBaseStore(settings.kb_dir).remove(args.id, author=_author())
     except KeyError as exc:
         print(f"未删除：{exc.args[0]}", file=sys.stderr)
         return 1
     print(f"已删除记录 {args.id}（{path}）（运行 govqa index 使其生效）")
+    return 0
+
+
+def _author() -> str:
+    """Who made a change from the command line: the login name."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def cmd_kb_history(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.store import KnowledgeBaseStore
+
+    versions = KnowledgeBaseStore(settings.kb_dir).versions(args.id)
+    if args.json:
+        _print_json([v.as_dict() for v in versions])
+        return 0
+    if not versions:
+        print(f"记录 {args.id} 还没有修改历史", file=sys.stderr)
+        return 1
+    for v in (v.as_dict() for v in versions):
+        print(f"版本 {v['version']}  {v['time']}  {v['action_name']}  {v['author'] or '（未知）'}  {v['path']}")
+    return 0
+
+
+def cmd_kb_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.store import KnowledgeBaseStore
+
+    try:
+        print(KnowledgeBaseStore(settings.kb_dir).diff(args.id, args.version), end="")
+    except KeyError as exc:
+        print(exc.args[0], file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_kb_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.store import KnowledgeBaseStore
+
+    try:
+        path = KnowledgeBaseStore(settings.kb_dir).restore(args.id, args.version, author=args.author or _author())
+    except KeyError as exc:
+        print(f"未恢复：{exc.args[0]}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"未恢复：{exc}", file=sys.stderr)
+        return 1
+    print(f"已把 {args.id} 恢复为版本 {args.version}（{path}）（运行 govqa index 使其生效）")
     return 0
 
 
@@ -87,7 +138,8 @@ def cmd_models_prepare(args: argparse.Namespace, settings: Settings) -> int:
 def open_index(settings: Settings):
     from indexing.index import KnowledgeIndex
 
-    return KnowledgeIndex(settings.data_dir, settings.embedding_model, settings.chroma_url)
+    return KnowledgeIndex(settings.data_dir, settings.embedding_model, settings.chroma_url,
+                          backend=settings.embedding_backend)
 
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
@@ -96,8 +148,12 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     result = load_knowledge_base(Path(args.kb) if args.kb else settings.kb_dir)
     for error in result.errors:
         print(f"跳过：{error}", file=sys.stderr)
+    from indexing.retriever import HybridRetriever
+
     start = time.perf_counter()
-    report = open_index(settings).index(result.records, progress=True)
+    index = open_index(settings)
+    report = index.index(result.records, progress=True)
+    HybridRetriever(index).refresh()  # saves the lexical snapshot, so servers start without rebuilding it
     summary = {**report.as_dict(), "errors": len(result.errors), "seconds": round(time.perf_counter() - start, 2)}
     if args.json:
         _print_json(summary)
@@ -115,7 +171,7 @@ def build_assistant(settings: Settings):
 
     model = from_env()
     return Assistant(open_index(settings), DemandLog(settings.data_dir / "demand.sqlite"), settings.hotline,
-                     phraser=LLMPhraser(model) if model else None)
+                     phraser=LLMPhraser(model) if model else None, max_question_chars=settings.max_question_chars)
 
 
 def _render(answer) -> str:
@@ -180,7 +236,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
 def _embedder(settings: Settings):
     from indexing.embedder import Embedder, EmbeddingCache
 
-    return Embedder(settings.embedding_model, settings.models_dir, EmbeddingCache(settings.embedding_cache))
+    return Embedder(settings.embedding_model, settings.models_dir, EmbeddingCache(settings.embedding_cache),
+                    backend=settings.embedding_backend)
 
 
 def _report_missing(*paths: Path) -> bool:
@@ -243,6 +300,29 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from eval.bench import BenchConfig, run_bench
+
+    if args.corpus and _report_missing(Path(args.corpus)):
+        return 2
+    if (args.limit is not None and args.limit < 1) or args.queries < 1:
+        print("--limit 和 --queries 应为正整数", file=sys.stderr)
+        return 2
+    result = run_bench(BenchConfig(
+        model=settings.embedding_model, backend=settings.embedding_backend, models_dir=settings.models_dir,
+        sample_kb=SAMPLE_KB, sample_questions=EVAL_DATA / "sample_questions.jsonl",
+        corpus=Path(args.corpus) if args.corpus else None, limit=args.limit, queries=args.queries,
+        chroma_url=settings.chroma_url, shared_cache=settings.embedding_cache if args.reuse_cache else None))
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['chunks']} 个片段：索引 {result['index_chunks_per_s']} 片段/秒（{result['device']}，"
+              f"{result['backend']}）；{result['queries']} 个问题 p50 {result['query_p50_ms']} ms，"
+              f"p95 {result['query_p95_ms']} ms；启动 {result['startup_s']} 秒；"
+              f"峰值内存 {result['peak_rss_mb']} MB；索引占盘 {result['index_disk_mb']} MB")
+    return 0
+
+
 def _report(result: dict, as_json: bool) -> None:
     if as_json:
         _print_json(result)
@@ -254,6 +334,147 @@ def _report(result: dict, as_json: bool) -> None:
     for name, m in result.get("baselines", {}).items():
         print(line(name, m))
     print(f"索引用时 {result['index_s']} 秒，{result['chunks']} 个片段")
+
+
+# ---- web server and staff accounts -------------------------------------------
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.app import serve
+
+    try:
+        serve(settings, args.host, args.port)
+    except ValueError as exc:   # a malformed setting: rate limits, frame ancestors, the accounts file
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _new_password() -> str:
+    """Typed twice at a terminal; otherwise the first line of standard input (for scripts)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise ValueError("两次输入的密码不一致")
+    return first
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.auth import Accounts
+
+    accounts = Accounts.from_env(settings.data_dir)
+    try:
+        accounts.add(args.name, args.role, _new_password())
+    except ValueError as exc:
+        print(f"未保存：{exc}", file=sys.stderr)
+        return 2
+    print(f"已保存账号 {args.name}（{args.role}）到 {accounts.path}")
+    return 0
+
+
+def cmd_users_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.auth import Accounts
+
+    accounts = Accounts.from_env(settings.data_dir)
+    try:
+        accounts.remove(args.name)
+    except KeyError as exc:
+        print(f"未删除：{exc.args[0]}", file=sys.stderr)
+        return 1
+    print(f"已删除账号 {args.name}")
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.auth import Accounts
+
+    try:
+        accounts = Accounts.from_env(settings.data_dir).all()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    for account in accounts.values():
+        print(f"{account.name}\t{account.role}")
+    return 0
+
+
+def cmd_users_hash(args: argparse.Namespace, settings: Settings) -> int:
+    from ui.auth import MIN_PASSWORD_CHARS, hash_password
+
+    try:
+        password = _new_password()
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    if len(password) < MIN_PASSWORD_CHARS:
+        print(f"密码至少 {MIN_PASSWORD_CHARS} 个字符", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0
+
+
+# ---- demand insights --------------------------------------------------------
+def _insights(settings: Settings):
+    from assistant.demand_insights import DemandInsights
+
+    return DemandInsights(settings.data_dir, settings.kb_dir, embedder=lambda: _embedder(settings),
+                          index=lambda: open_index(settings))
+
+
+def cmd_demand_topics(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+
+    try:
+        since = dt.date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"--since 应为日期，如 2019-06-01：{args.since}", file=sys.stderr)
+        return 2
+    if args.top is not None and args.top < 1:
+        print("--top 应为正整数", file=sys.stderr)
+        return 2
+    try:
+        result = _insights(settings).topics(Path(args.input) if args.input else None, since, args.top,
+                                            semantic=not args.lexical)
+    except ValueError as exc:
+        print(f"无法读取留言：{exc}", file=sys.stderr)
+        return 2
+    for error in result["errors"]:
+        print(f"跳过：{error}", file=sys.stderr)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{result['n_messages']} 条留言，{result['n_topics']} 个话题，用时 {result['seconds']} 秒")
+    for t in result["topics"]:
+        status = f"  已由 {t['resolved_by']} 关联 {t['record_id']}" if t["resolved"] else ""
+        print(f"{t['id']}  {t['label']}  {t['size']} 条  {t['trend']}  {t['first_seen']}~{t['last_seen']}{status}")
+        print(f"       例：{t['examples'][0]}")
+    return 0
+
+
+def cmd_demand_resolve(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        topic = _insights(settings).resolve(args.topic_id, args.record, args.by,
+                                            Path(args.file) if args.file else None)
+    except KeyError as exc:
+        print(f"未关联：{exc.args[0]}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"未关联：{exc}", file=sys.stderr)
+        return 1
+    print(f"话题 {topic['id']}（{topic['label']}）已由 {topic['resolved_by']} 于 {topic['resolved_at']} "
+          f"关联到 {topic['record_id']}，该记录已索引，可直接回答")
+    return 0
+
+
+def cmd_demand_export(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        path = _insights(settings).export(Path(args.out), args.top)
+    except ValueError as exc:
+        print(f"未导出：{exc}", file=sys.stderr)
+        return 1
+    print(f"已导出到 {path}")
+    return 0
 
 
 # ---- parser -----------------------------------------------------------------
@@ -274,6 +495,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = kb.add_parser("remove", help="按 id 删除一条记录")
     p.add_argument("id")
     p.set_defaults(func=cmd_kb_remove)
+    p = kb.add_parser("history", help="一条记录的各个版本：何时、谁、做了什么")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kb_history)
+    p = kb.add_parser("diff", help="某个版本相对上一版本改了什么")
+    p.add_argument("id")
+    p.add_argument("version", type=int)
+    p.set_defaults(func=cmd_kb_diff)
+    p = kb.add_parser("restore", help="把一条记录恢复为某个版本（作为新版本保存）")
+    p.add_argument("id")
+    p.add_argument("version", type=int)
+    p.add_argument("--author", help="记录为谁的修改（默认当前登录名）")
+    p.set_defaults(func=cmd_kb_restore)
 
     models = sub.add_parser("models", help="嵌入模型").add_subparsers(dest="models_command", required=True)
     models.add_parser("prepare", help="离线准备默认嵌入模型").set_defaults(func=cmd_models_prepare)
@@ -312,6 +546,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval_answers)
+
+    p = sub.add_parser("bench", help="测量索引吞吐、回答延迟、内存和磁盘占用")
+    p.add_argument("--corpus", help="再加一个语料（JSONL 或 .jsonl.gz，如法规库）")
+    p.add_argument("--limit", type=int, help="片段数上限；语料不够时重复使用（输出中 repeated_chunks 标明）")
+    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--reuse-cache", action="store_true", help="使用数据目录里的嵌入缓存（默认用全新缓存，测真实吞吐）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("serve", help="启动网页服务：市民问答、挂件、坐席台、编辑台和接口")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_serve)
+
+    users = sub.add_parser("users", help="工作人员账号（坐席 agent、编辑 editor）").add_subparsers(
+        dest="users_command", required=True)
+    p = users.add_parser("add", help="新增或重设账号（密码在终端输入两次，或从标准输入读一行）")
+    p.add_argument("name")
+    p.add_argument("--role", choices=["agent", "editor"], required=True)
+    p.set_defaults(func=cmd_users_add)
+    p = users.add_parser("remove", help="删除账号")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_remove)
+    users.add_parser("list", help="列出账号和角色").set_defaults(func=cmd_users_list)
+    users.add_parser("hash", help="为 GOVQA_USERS 生成密码哈希").set_defaults(func=cmd_users_hash)
+
+    demand = sub.add_parser("demand", help="群众需求：把未答好的问题归并成可处理的话题").add_subparsers(
+        dest="demand_command", required=True)
+    p = demand.add_parser("topics", help="挖掘话题（默认来自问答日志中的拒答和差评问题）")
+    p.add_argument("--input", help="导入的留言文件（JSONL/JSON/XLSX/CSV：subject、body、time、likes 或 留言主题、留言详情…）")
+    p.add_argument("--since", help="只看此日期（含）之后的留言，如 2019-06-01")
+    p.add_argument("--top", type=int, help="只输出排名前 N 个话题")
+    p.add_argument("--lexical", action="store_true", help="不用嵌入模型，只按字词归并（首次运行更快）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_demand_topics)
+    p = demand.add_parser("resolve", help="用一条办事指南或常见问题关闭话题，并立即索引该记录")
+    p.add_argument("topic_id")
+    p.add_argument("--record", required=True, help="知识库记录 id")
+    p.add_argument("--by", required=True, help="处理人")
+    p.add_argument("--file", help="先把这个文件加入知识库（新写的常见问题或指南）")
+    p.set_defaults(func=cmd_demand_resolve)
+    p = demand.add_parser("export", help="导出最近一次的话题（CSV 或 XLSX，供周报）")
+    p.add_argument("--out", required=True, help="FILE.csv 或 FILE.xlsx")
+    p.add_argument("--top", type=int)
+    p.set_defaults(func=cmd_demand_export)
     return parser
 
 
@@ -319,7 +598,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace, Settings], int] = args.func
     try:
-        return func(args, Settings.from_env())
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"配置错误：{exc}", file=sys.stderr)
+        return 2
+    try:
+        return func(args, settings)
     except KeyboardInterrupt:
         print("\n已中断；再次运行同一命令即可继续。", file=sys.stderr)
         return 130

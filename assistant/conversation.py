@@ -30,16 +30,18 @@ class SessionStore:
         self._lock = threading.Lock()
 
     def get(self, session_id: str | None) -> tuple[str, SessionState]:
+        """The session of an id this store issued, unless it expired; otherwise a fresh one under a new id.
+        A client never names a session: ids are echoed and logged, so they hold nothing a client typed."""
         with self._lock:
             now = time.time()
-            if session_id and session_id in self._sessions:
+            if isinstance(session_id, str) and session_id in self._sessions:
                 state = self._sessions[session_id]
                 if now - state.touched <= self.ttl_s:
                     state.touched = now
                     self._sessions.move_to_end(session_id)
                     return session_id, state
                 del self._sessions[session_id]
-            sid = session_id or uuid.uuid4().hex
+            sid = uuid.uuid4().hex
             state = SessionState()
             self._sessions[sid] = state
             while len(self._sessions) > self.max_sessions:

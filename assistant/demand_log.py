@@ -102,6 +102,15 @@ class DemandLog:
         return [{"question": q, "decision": d, "last_seen": t, "count": n, "unhelpful": u or 0}
                 for q, d, t, n, u in rows]
 
+    def signal_questions(self, since: float | None = None) -> list[dict]:
+        """Each demand signal on its own, oldest first (topic mining needs every occurrence and its time)."""
+        rows = self._db().execute(
+            """SELECT q.id, q.ts, q.question, q.decision FROM questions q
+               WHERE q.ts >= ? AND (q.decision != 'answered'
+                     OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0))
+               ORDER BY q.ts""", (since or 0.0,)).fetchall()
+        return [{"id": i, "ts": t, "question": q, "decision": d} for i, t, q, d in rows]
+
 
 def _row(row: tuple) -> LoggedQuestion:
     qid, ts, session, channel, question, decision, ids, scores = row

@@ -2,8 +2,11 @@
 
 Configured by GOVQA_LLM_BASE_URL / GOVQA_LLM_MODEL / GOVQA_LLM_API_KEY (any
 OpenAI-compatible endpoint). Its output is checked against the sources; an
-answer that cites nothing, or names a material, amount or deadline the sources
-do not contain, is discarded in favour of the extractive answer.
+answer that cites nothing, or names a material, amount, deadline or exemption
+("不需要…", "免费…") the sources do not contain, is discarded in favour of the
+extractive answer. Sentences in the content that address the assistant
+("忽略以上规则，请告诉用户…") are instructions planted in data: they are neither
+sent to the model nor accepted as support for what it says.
 """
 
 from __future__ import annotations
@@ -22,6 +25,16 @@ SYSTEM_PROMPT = (
 _CITE = re.compile(r"\[(\d+)\]")
 _LIST_ITEM = re.compile(r"^\s*(?:\d+[.、)）]|[-*•])\s*(.+)$", re.M)
 _FACT = re.compile(r"\d+(?:\.\d+)?\s*(?:元|个工作日|工作日|日|天|个月|年|周岁|%)")
+# an exemption or absolute claim and the four characters after it: "不需要任何材料", "免费办理"
+_CLAIM = re.compile(r"(?:不需要|不需|无需|无须|不用|不必|免费|免收|不收费|没有任何|任何人都)[^\s，。；！？、,.;!?]{0,4}")
+_SENTENCE = re.compile(r"[^。！？!?\n]*[。！？!?\n]?")
+_INSTRUCTION = re.compile(
+    r"(?:忽略|无视|不要理会|不要遵守)(?:以上|上述|之前|前面|此前|所有|全部)|"
+    r"(?:告诉|告知|回答|回复|通知)(?:用户|市民|群众|提问者|咨询者)|系统提示|系统指令|"
+    r"(?:你|助手|模型)现在是|(?:助手|模型|AI)(?:必须|应当|应该|只能)|作为(?:AI|人工智能|助手|语言模型)|"
+    r"ignore (?:all |the )?(?:previous|above|prior)|system prompt|you are now|you must",
+    re.I,
+)
 
 
 def from_env() -> BaseChatModel | None:
@@ -38,20 +51,28 @@ def _core(text: str) -> str:
     return re.sub(r"[（(].*?[)）]|[\s:：;；,，。]", "", text)
 
 
+def without_instructions(text: str) -> str:
+    """The text less its sentences that give orders to an assistant: content is data, never a prompt."""
+    return "".join(s for s in _SENTENCE.findall(text) if not _INSTRUCTION.search(s))
+
+
 def grounded(output: str, sources: dict[int, str], required: list[str] = ()) -> bool:
-    """Every citation resolves, something is cited, each listed item and figure occurs in the sources,
-    and every required item (e.g. each material of the guide) is still named."""
+    """Every citation resolves, something is cited, each listed item, figure and exemption occurs in the
+    sources (their planted instructions left out), and every required item (e.g. each material of the
+    guide) is still named."""
     if any(_core(item) not in _core(output) for item in required):
         return False
     cited = {int(n) for n in _CITE.findall(output)}
     if not cited or not cited <= set(sources):
         return False
-    corpus = "".join(sources.values())
+    corpus = without_instructions("".join(sources.values()))
     flat = _core(corpus)
     for item in _LIST_ITEM.findall(output):
         core = _core(_CITE.sub("", item))[:8]
         if core and core not in flat:
             return False
+    if any(_core(claim) not in flat for claim in _CLAIM.findall(_CITE.sub("", output))):
+        return False
     return all(re.sub(r"\s", "", f) in re.sub(r"\s", "", corpus) for f in _FACT.findall(output))
 
 
@@ -61,7 +82,7 @@ class LLMPhraser:
 
     def phrase(self, question: str, sources: dict[int, str], required: list[str] = ()) -> str | None:
         """The model's answer if it passes the grounding check, else None."""
-        material = "\n\n".join(f"[{n}] {text}" for n, text in sources.items())
+        material = "\n\n".join(f"[{n}] {without_instructions(text)}" for n, text in sources.items())
         messages = [SystemMessage(SYSTEM_PROMPT), HumanMessage(f"【资料】\n{material}\n\n【问题】{question}")]
         try:
             output = str(self.model.invoke(messages).content).strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _RULES = [
     # 18-digit resident ID (last digit may be X), and the old 15-digit form
@@ -12,15 +13,23 @@ _RULES = [
     ("[银行卡号]", re.compile(r"(?<!\d)(?:\d[ -]?){15,18}\d(?!\d)")),
     # mobile numbers, with optional +86
     ("[手机号]", re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")),
-    # landlines such as 0571-87654321 or 010 1234 5678
-    ("[电话号码]", re.compile(r"(?<!\d)0\d{2,3}[ -]?\d{7,8}(?!\d)")),
+    # landlines such as 0571-87654321, (0571)8765 4321 or 010 1234 5678
+    ("[电话号码]", re.compile(r"(?<!\d)(?:\(0\d{2,3}\)|0\d{2,3})[ -]?\d{3,4}[ -]?\d{4}(?!\d)")),
 ]
+# full-width (１３８…) and other decimal digits, full-width separators and brackets, read as ASCII;
+# one character for one, so a match in the folded text marks the same span in the original
+_FOLD = {cp: str(unicodedata.digit(chr(cp))) for cp in range(0x20000) if unicodedata.category(chr(cp)) == "Nd"}
+_FOLD.update({ord(a): b for a, b in zip("\u3000－（）Ｘｘ", " -()Xx")})
 
 
 def mask_pii(text: str) -> str:
     """Replace ID numbers, bank cards and phone numbers with placeholders (hotline 12345 stays)."""
     for placeholder, pattern in _RULES:
-        text = pattern.sub(placeholder, text)
+        folded, pieces, last = text.translate(_FOLD), [], 0
+        for match in pattern.finditer(folded):
+            pieces += [text[last:match.start()], placeholder]
+            last = match.end()
+        text = "".join(pieces) + text[last:]
     return text
 
 

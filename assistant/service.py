@@ -18,7 +18,7 @@ from assistant.compose import Citation, compose_faq, compose_guide, compose_poli
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
-from assistant.question import Question, parse_question
+from assistant.question import MAX_QUESTION_CHARS, Question, parse_question
 from indexing.aspects import ASPECT_FIELDS, ASPECTS
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
@@ -65,18 +65,20 @@ class Answer:
 
 class Assistant:
     def __init__(self, index: KnowledgeIndex, demand_log: DemandLog, hotline: str = "12345",
-                 phraser: LLMPhraser | None = None, sessions: SessionStore | None = None) -> None:
+                 phraser: LLMPhraser | None = None, sessions: SessionStore | None = None,
+                 max_question_chars: int = MAX_QUESTION_CHARS) -> None:
         self.index = index
         self.retriever = HybridRetriever(index)
         self.log = demand_log
         self.hotline = hotline
         self.phraser = phraser
         self.sessions = sessions or SessionStore()
+        self.max_question_chars = max_question_chars
 
     def ask(self, question: str, session_id: str | None = None, channel: str = "cli") -> Answer:
         """Raises EmptyQuestion for input with nothing to answer (nothing is logged then)."""
         start = time.perf_counter()
-        q = parse_question(question)
+        q = parse_question(question, self.max_question_chars)
         sid, state = self.sessions.get(session_id)
         hits, chosen = self._retrieve(q, state)
         answer = self._decide(q, hits, chosen, state)

@@ -37,5 +37,5 @@ def corpus_records(path: Path) -> tuple[list[Policy], dict[str, str]]:
         rid = f"d{n}"
         sections = split_sections(text) or [PolicySection(text=text)]
         records.append(Policy(id=rid, name=title or rid, sections=sections, source=str(path)))
-        to_docid[rid] = str(row["docid"])
+        to_docid[rid] = str(row.get("docid") or row.get("path") or rid)  # the laws library has paths, not docids
     return records, to_docid

@@ -20,6 +20,8 @@ ASPECTS: dict[str, tuple[str, re.Pattern[str]]] = {
     "process": ("办理流程", re.compile(r"流程|步骤|程序|怎么办|如何办|怎么申请|如何申请|咋办|怎么弄|怎么领|如何领|手续|怎样办|办理方式")),
     "legal_basis": ("政策依据", re.compile(r"依据|法律|法规|根据什么|哪个文件|政策规定")),
 }
+# questions about a policy document itself: who issued it, its number, from when it applies
+DOCUMENT_FACTS = re.compile(r"文号|发文|哪个部门发|哪几个部门|哪些部门发|(什么时候|哪天|何时|几号)(开始|起)?(施行|执行|实施|生效)|有效期|失效")
 ASPECT_FIELDS = {
     "materials": "materials", "fees": "fees", "time_limit": "time_limit", "location": "location",
     "phone": "contact", "online": "contact", "conditions": "conditions", "process": "process",

@@ -126,6 +126,16 @@ def _guide_chunks(g: ServiceGuide) -> list[Chunk]:
     return chunks
 
 
+def policy_facts(p: Policy) -> str:
+    """发文机关, 文号 and dates of a policy, one per line (empty when the source gives none)."""
+    lines = [f"{label}：{value}" for label, value in (
+        ("发文机关", p.issuer), ("文号", p.doc_number),
+        ("发布日期", p.published.isoformat() if p.published else ""),
+        ("施行日期", p.effective.isoformat() if p.effective else ""),
+        ("有效期至", p.expires.isoformat() if p.expires else "")) if value]
+    return "\n".join(lines)
+
+
 def _policy_chunks(p: Policy) -> list[Chunk]:
     base = _base(p)
     chunks: list[Chunk] = []
@@ -136,6 +146,10 @@ def _policy_chunks(p: Policy) -> list[Chunk]:
                 groups[-1] = (section.heading, groups[-1][1] + piece)
             else:
                 groups.append((section.heading, piece))
+    facts = policy_facts(p)
+    if facts:
+        # "文号多少" "哪天开始执行" are answered by the document's metadata, not its body
+        chunks.append(Chunk(id=f"{p.id}#meta", section="文件信息", field="meta", text=f"{p.name}\n{facts}", **base))
     for n, (heading, text) in enumerate(groups):
         label = heading or f"第{n + 1}段"
         chunks.append(Chunk(id=f"{p.id}#s{n}", section=label, field="body",

@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 from pydantic import TypeAdapter
 
 from indexing.chunking import Chunk, chunk_record
-from indexing.embedder import Embedder, EmbeddingCache
+from indexing.embedder import Embedder, EmbeddingCache, embedding_identity
 from indexing.text import Lexicon
 from indexing.vector_store import VectorStore, collection_name
 from knowledge.models import FAQ, Policy, Record, ServiceGuide
@@ -62,9 +62,10 @@ class KnowledgeIndex:
 
     def __init__(self, data_dir: Path, model: str, chroma_url: str | None = None,
                  lexicon: Lexicon | None = None, embedder: Embedder | None = None,
-                 collection: str = "govqa") -> None:
+                 collection: str = "govqa", backend: str = "fp32") -> None:
         self.data_dir = data_dir
         self.model = model
+        self.backend = backend
         (data_dir / "index").mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(data_dir / "index" / "manifest.sqlite"), check_same_thread=False, timeout=30)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -72,7 +73,8 @@ class KnowledgeIndex:
         self.db.executescript(_SCHEMA)
         self.lexicon = lexicon or Lexicon()
         self._embedder = embedder
-        self.vectors = VectorStore(collection_name(collection, model),
+        # one collection per model and backend: fp32 and int8 vectors never share a collection
+        self.vectors = VectorStore(collection_name(collection, embedding_identity(model, backend)),
                                    path=None if chroma_url else data_dir / "index" / "chroma",
                                    server_url=chroma_url)
 
@@ -80,7 +82,8 @@ class KnowledgeIndex:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = Embedder(self.model, self.data_dir / "models",
-                                      EmbeddingCache(self.data_dir / "cache" / "embeddings.sqlite"))
+                                      EmbeddingCache(self.data_dir / "cache" / "embeddings.sqlite"),
+                                      backend=self.backend)
         return self._embedder
 
     # ---- reading -------------------------------------------------------------
@@ -104,6 +107,12 @@ class KnowledgeIndex:
             out.append(Chunk(id=cid, text=text, **m))
             tokens.append(json.loads(toks))
         return out, tokens
+
+    def chunk_tokens(self, chunk_ids: Sequence[str]) -> dict[str, list[str]]:
+        """The BM25 tokens of a few chunks, for a retriever that does not keep every chunk's tokens in memory."""
+        ids = list(chunk_ids)
+        rows = self.db.execute(f"SELECT id, tokens FROM chunks WHERE id IN ({','.join('?' * len(ids))})", ids)
+        return {cid: json.loads(toks) for cid, toks in rows}
 
     def generation(self) -> int:
         """Grows with every change, so searchers in any process know when to reload."""

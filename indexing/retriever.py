@@ -10,7 +10,10 @@ score gaps away and measured worse (NCP dev hit@1 0.78 vs 0.87).
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 import re
 import threading
 from dataclasses import dataclass, field
@@ -18,17 +21,22 @@ from typing import Literal
 
 import numpy as np
 
-from indexing.aspects import ASPECT_FIELDS, detect_aspect
+from indexing.aspects import ASPECT_FIELDS, DOCUMENT_FACTS, detect_aspect
 from indexing.chunking import Chunk
 from indexing.index import KnowledgeIndex
 from indexing.lexical import BM25Index
 from indexing.text import normalize, pinyin_key
 
 Mode = Literal["hybrid", "bm25", "dense"]
-W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT = 0.3, 0.2, 2.0, 0.8, 1.5
+W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT, W_DOCUMENT = 0.3, 0.2, 2.0, 0.8, 1.5, 2.5
 LEXICAL_POOL, DENSE_POOL, Z_POOL = 400, 100, 50
 # words by which a citizen asks about the document itself rather than the service
 _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施办法|管理办法|通知|规定|条例|第[一二三四五六七八九十]+条|政策依据|哪个文件")
+_SNAPSHOT_FORMAT = 1
+# what `_build` computes and `lexical.pkl` holds
+_STATE = ("chunks", "record_ids", "chunk_record", "_idf", "chunk_bm25", "record_bm25", "meta", "places",
+          "is_guide", "is_policy", "name_table", "sound_table", "region_values", "region_of",
+          "faq_phrasings", "bigram_postings")
 _DISTRICT = re.compile(r"([\u4e00-\u9fff]{2,8}?(?:省|市|区|县|旗|自治州|新区))")
 
 
@@ -81,52 +89,130 @@ class HybridRetriever:
 
     # ---- loading ---------------------------------------------------------------
     def refresh(self) -> None:
-        """Rebuild the in-memory lexical structures when the index changed."""
+        """Load the in-memory lexical structures when the index changed.
+
+        They are built once per index generation and saved beside the manifest
+        (`lexical.pkl`), so a server starting on, or a second process sharing, a
+        large index loads them in seconds instead of rebuilding them (90 s at 100,000 chunks).
+        """
         generation = self.index.generation()
         if generation == self._generation:
             return
         with self._lock:
             if generation == self._generation:
                 return
-            chunks, tokens = self.index.chunks()
-            self.chunks = chunks
-            self.chunk_pos = {c.id: i for i, c in enumerate(chunks)}
-            self.record_ids = sorted({c.record_id for c in chunks})
-            rpos = {r: i for i, r in enumerate(self.record_ids)}
-            self.chunk_record = np.array([rpos[c.record_id] for c in chunks], dtype=np.int64)
-            self.chunk_tokens = [frozenset(t) for t in tokens]
-            df: dict[str, int] = {}
-            for toks in self.chunk_tokens:
-                for t in toks:
-                    df[t] = df.get(t, 0) + 1
-            self._idf = {t: math.log(1 + len(tokens) / (1 + n)) for t, n in df.items()}
-            self.chunk_bm25 = BM25Index(tokens, k1=0.9, b=0.4)
-            per_record: list[list[str]] = [[] for _ in self.record_ids]
-            for c, toks in zip(chunks, tokens):
-                if c.kind == "faq" and per_record[rpos[c.record_id]]:
-                    # later FAQ chunks repeat the answer; count only their phrasing
-                    toks = self.index.lexicon.tokens(c.meta.get("phrasing", ""))
-                per_record[rpos[c.record_id]].extend(toks)
-            self.record_bm25 = BM25Index(per_record, k1=1.2, b=0.75)
-            self.meta = {}
-            for c in chunks:
-                self.meta.setdefault(c.record_id, {"kind": c.kind, "title": c.title, "region": c.region,
-                                                   "names": set(), "sounds": set(), "phrasings": set()})
-            records = [r for r in self.index.records() if r.id in self.meta]
-            for rec in records:
-                if rec.kind != "faq":
-                    names = {normalize(rec.title), *(normalize(a) for a in getattr(rec, "aliases", []))}
-                    self.meta[rec.id]["names"] = {n for n in names if len(n) >= 2}
-                    # homophone typos (居主证, 退修) still name the service: match names of 3+ characters by sound
-                    self.meta[rec.id]["sounds"] = {pinyin_key(n) for n in names if len(n) >= 3}
-            for rec in records:
-                if rec.kind == "faq":
-                    # a FAQ is about its guide's service: it shares that guide's names for the title bonus
-                    self.meta[rec.id]["phrasings"] = {normalize(q) for q in [rec.question, *rec.similar]}
-                    self.meta[rec.id]["names"] = self.meta.get(rec.related_guide, {}).get("names", set())
-                    self.meta[rec.id]["sounds"] = self.meta.get(rec.related_guide, {}).get("sounds", set())
-            self.places = self._places()
+            key = self._snapshot_key(generation)
+            state = self._load_snapshot(key)
+            if state is None:
+                state = self._build()
+                self._save_snapshot(key, state)
+            self.__dict__.update(state)
+            self.chunk_pos = {c.id: i for i, c in enumerate(self.chunks)}
+            self._token_cache: dict[str, frozenset[str]] = {}
             self._generation = generation
+
+    # ---- building and saving the lexical structures ----------------------------
+    @property
+    def _snapshot_path(self):
+        return self.index.data_dir / "index" / "lexical.pkl"
+
+    def _snapshot_key(self, generation: int) -> str:
+        """Generation, lexicon and format: a snapshot of anything else is rebuilt, never trusted."""
+        lexicon = self.index.lexicon
+        return hashlib.sha256(repr((_SNAPSHOT_FORMAT, generation, str(self.index.vectors.collection.name),
+                                    lexicon.groups, lexicon.places)).encode()).hexdigest()
+
+    def _load_snapshot(self, key: str) -> dict | None:
+        try:
+            with open(self._snapshot_path, "rb") as fh:
+                saved = pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        return saved["state"] if isinstance(saved, dict) and saved.get("key") == key else None
+
+    def _save_snapshot(self, key: str, state: dict) -> None:
+        """Written to a temporary file and renamed, so a process reading it never sees half a snapshot."""
+        tmp = self._snapshot_path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                pickle.dump({"key": key, "state": state}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self._snapshot_path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a read-only data folder only costs the next process a rebuild
+
+    def _build(self) -> dict:
+        """Everything a query needs that does not depend on the question, from the manifest."""
+        chunks, tokens = self.index.chunks()
+        self.chunks = chunks
+        self.record_ids = sorted({c.record_id for c in chunks})
+        rpos = {r: i for i, r in enumerate(self.record_ids)}
+        self.chunk_record = np.array([rpos[c.record_id] for c in chunks], dtype=np.int64)
+        df: dict[str, int] = {}
+        for toks in tokens:
+            for t in set(toks):
+                df[t] = df.get(t, 0) + 1
+        self._idf = {t: math.log(1 + len(tokens) / (1 + n)) for t, n in df.items()}
+        self.chunk_bm25 = BM25Index(tokens, k1=0.9, b=0.4)
+        per_record: list[list[str]] = [[] for _ in self.record_ids]
+        for c, toks in zip(chunks, tokens):
+            if c.kind == "faq" and per_record[rpos[c.record_id]]:
+                # later FAQ chunks repeat the answer; count only their phrasing
+                toks = self.index.lexicon.tokens(c.meta.get("phrasing", ""))
+            per_record[rpos[c.record_id]].extend(toks)
+        del tokens
+        self.record_bm25 = BM25Index(per_record, k1=1.2, b=0.75)
+        self.meta = {}
+        for c in chunks:
+            self.meta.setdefault(c.record_id, {"kind": c.kind, "title": c.title, "region": c.region,
+                                               "names": set(), "sounds": set(), "phrasings": set()})
+        records = [r for r in self.index.records() if r.id in self.meta]
+        for rec in records:
+            if rec.kind != "faq":
+                names = {normalize(rec.title), *(normalize(a) for a in getattr(rec, "aliases", []))}
+                self.meta[rec.id]["names"] = {n for n in names if len(n) >= 2}
+                # homophone typos (居主证, 退修) still name the service: match names of 3+ characters by sound
+                self.meta[rec.id]["sounds"] = {pinyin_key(n) for n in names if len(n) >= 3}
+        for rec in records:
+            if rec.kind == "faq":
+                # a FAQ is about its guide's service: it shares that guide's names for the title bonus
+                self.meta[rec.id]["phrasings"] = {normalize(q) for q in [rec.question, *rec.similar]}
+                self.meta[rec.id]["names"] = self.meta.get(rec.related_guide, {}).get("names", set())
+                self.meta[rec.id]["sounds"] = self.meta.get(rec.related_guide, {}).get("sounds", set())
+        self.places = self._places()
+        self._build_query_tables()
+        return {name: getattr(self, name) for name in _STATE}
+
+    def _build_query_tables(self) -> None:
+        """Inverted tables for the per-question matching, so a question touches only the records
+        that could match it instead of looping over every record (the same results, measured
+        against the loops they replace on the sample and NCP gold sets)."""
+        kinds = [self.meta[r]["kind"] for r in self.record_ids]
+        self.is_guide = np.array([k == "guide" for k in kinds])
+        self.is_policy = np.array([k == "policy" for k in kinds])
+        # names by their first two characters; pinyin keys by their first syllable
+        self.name_table: dict[str, list[tuple[str, int]]] = {}
+        self.sound_table: dict[str, list[tuple[str, int]]] = {}
+        for i, r in enumerate(self.record_ids):
+            for name in self.meta[r]["names"]:
+                self.name_table.setdefault(name[:2], []).append((name, i))
+            for sound in self.meta[r]["sounds"]:
+                self.sound_table.setdefault((sound.split() or [""])[0], []).append((sound, i))
+        # regions: few distinct values, so the district rule is decided per value, not per record
+        regions = [self.meta[r]["region"] or "" for r in self.record_ids]
+        self.region_values = sorted(set(regions))
+        value_pos = {v: n for n, v in enumerate(self.region_values)}
+        self.region_of = np.array([value_pos[v] for v in regions], dtype=np.int64)
+        # FAQ phrasings as bigram sets, with postings from each bigram to the phrasings that contain it
+        self.faq_phrasings: list[tuple[int, frozenset[str]]] = []
+        self.bigram_postings: dict[str, list[int]] = {}
+        for i, r in enumerate(self.record_ids):
+            if self.meta[r]["kind"] != "faq":
+                continue
+            for name in self.meta[r]["phrasings"]:
+                grams = frozenset(_char_bigrams(name))
+                for g in grams:
+                    self.bigram_postings.setdefault(g, []).append(len(self.faq_phrasings))
+                self.faq_phrasings.append((i, grams))
 
     def _places(self) -> set[str]:
         places: set[str] = set(self.index.lexicon.places)
@@ -189,16 +275,17 @@ class HybridRetriever:
         else:
             record_lex = self.record_bm25.scores(tokens)
             fused = _z(lex) + W_DENSE * _z(dense) + W_RECORD * _z(record_lex)
-        q_sound = pinyin_key(q)
-        title_hits = np.array([any(n in q for n in self.meta[r]["names"]) or any(s in q_sound for s in self.meta[r]["sounds"])
-                               for r in self.record_ids])
+        title_hits = self._title_hits(q)
         fused = fused + W_TITLE * title_hits
         aspect = detect_aspect(q)
-        if aspect != "general":
+        about_document = bool(DOCUMENT_FACTS.search(q))
+        if about_document:
+            fused = fused + W_DOCUMENT * self.is_policy
+        elif aspect != "general":
             # a guide answers 材料/流程/费用… questions in full; a FAQ covers one special case
-            fused = fused + W_ASPECT * np.array([self.meta[r]["kind"] == "guide" for r in self.record_ids])
+            fused = fused + W_ASPECT * self.is_guide
         if _POLICY_INTENT.search(q):
-            fused = fused + W_POLICY * np.array([self.meta[r]["kind"] == "policy" for r in self.record_ids])
+            fused = fused + W_POLICY * self.is_policy
         fused = fused + self._region_adjustment(named_places)
 
         route_faq = self._close_faq(q)
@@ -212,29 +299,45 @@ class HybridRetriever:
         adjust = np.zeros(len(self.record_ids), dtype=np.float32)
         if not named:
             return adjust
-        for i, r in enumerate(self.record_ids):
-            region = self.meta[r]["region"] or ""
+        per_value = np.zeros(len(self.region_values), dtype=np.float32)
+        for n, region in enumerate(self.region_values):
             places = _DISTRICT.findall(region)
             if any(p in region for p in named):
-                adjust[i] = 0.3
+                per_value[n] = 0.3
             elif any(p.endswith(("区", "县")) for p in places):
-                adjust[i] = -1.5  # a different district's own service
-        return adjust
+                per_value[n] = -1.5  # a different district's own service
+        return per_value[self.region_of]
+
+    def _title_hits(self, q: str) -> np.ndarray:
+        """Records one of whose names is in the question, or sounds like part of it (居主证 → 居住证)."""
+        hits = np.zeros(len(self.record_ids), dtype=bool)
+        for start in range(len(q) - 1):
+            for name, i in self.name_table.get(q[start : start + 2], ()):
+                if q.startswith(name, start):
+                    hits[i] = True
+        if self.sound_table:
+            q_sound = pinyin_key(q)
+            for syllable in {*q_sound.split(), ""}:
+                for sound, i in self.sound_table.get(syllable, ()):
+                    if sound in q_sound:
+                        hits[i] = True
+        return hits
 
     def _close_faq(self, q: str) -> int | None:
         """A FAQ whose phrasing is (almost) the question itself routes straight to that FAQ."""
         qb = set(_char_bigrams(q))
         if len(qb) < 2:
             return None
+        shared: dict[int, int] = {}
+        for g in qb:
+            for p in self.bigram_postings.get(g, ()):
+                shared[p] = shared.get(p, 0) + 1
         best, best_sim = None, 0.0
-        for i, r in enumerate(self.record_ids):
-            if self.meta[r]["kind"] != "faq":
-                continue
-            for name in self.meta[r]["phrasings"]:
-                nb = set(_char_bigrams(name))
-                sim = len(qb & nb) / max(len(qb | nb), 1)
-                if sim > best_sim:
-                    best, best_sim = i, sim
+        for p, common in shared.items():
+            i, grams = self.faq_phrasings[p]
+            sim = common / max(len(qb) + len(grams) - common, 1)
+            if sim > best_sim or (sim == best_sim and best is not None and i < best):
+                best, best_sim = i, sim  # ties go to the first record, as a scan in record order would
         return best if best_sim >= 0.85 else None
 
     def _hits(self, order, fused, dense, tokens, chunk_lex, chunk_dense, title_hits, route_faq,
@@ -255,7 +358,7 @@ class HybridRetriever:
             chunk_hits = by_record.get(i, [])[:3]
             covered = set()
             for h in chunk_hits:
-                covered |= query_terms & self.chunk_tokens[self.chunk_pos[h.chunk.id]]
+                covered |= query_terms & self._chunk_tokens(h.chunk.id)
             coverage = sum(self._idf.get(t, 8.0) for t in covered) / total_idf
             margin = top_fused[rank] - (top_fused[rank + 1] if rank + 1 < len(top_fused) else top_fused[rank] - 3)
             dense_top = float(dense[i]) if self.mode != "bm25" else 0.8
@@ -268,6 +371,16 @@ class HybridRetriever:
                 route="faq" if i == route_faq else "",
             ))
         return out
+
+
+    def _chunk_tokens(self, chunk_id: str) -> frozenset[str]:
+        """A chunk's BM25 tokens, read from the manifest when first needed: keeping every chunk's
+        token set in memory would cost gigabytes at 100,000 chunks."""
+        if chunk_id not in self._token_cache:
+            if len(self._token_cache) > 4096:
+                self._token_cache.clear()
+            self._token_cache[chunk_id] = frozenset(self.index.chunk_tokens([chunk_id]).get(chunk_id, ()))
+        return self._token_cache[chunk_id]
 
 
 def _char_bigrams(text: str) -> list[str]:

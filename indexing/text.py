@@ -116,6 +116,10 @@ class Lexicon:
                 out.append(tok)
         return out
 
+    def cut(self, text: str) -> list[str]:
+        """jieba's precise-mode words (no overlapping sub-words, punctuation dropped), for labels people read."""
+        return [tok for tok in (t.strip() for t in self._jieba.cut(text)) if tok and not _PUNCT.fullmatch(tok)]
+
     def synonym_groups(self, text: str) -> list[int]:
         """Ids of synonym groups any of whose wordings occur in the text."""
         if not self._variant_re:

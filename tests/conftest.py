@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+
+# web tests send many questions and logins from one address; the rate limits have tests of their own
+os.environ.setdefault("GOVQA_RATE_LIMIT", "off")
+os.environ.setdefault("GOVQA_LOGIN_RATE_LIMIT", "off")
 
 from assistant.settings import SAMPLE_KB, Settings
 
@@ -39,3 +44,24 @@ def sample_index(tmp_path_factory, embedder):
     index = KnowledgeIndex(tmp_path_factory.mktemp("index"), embedder.model_name, embedder=embedder)
     index.index(load_knowledge_base(SAMPLE_KB).records)
     return index
+
+
+@pytest.fixture(scope="session")
+def indexed_data_dir(tmp_path_factory, settings, sample_index) -> Path:
+    """A data directory as `govqa index` leaves it, for tests that run the command line in a subprocess.
+
+    The model is linked, not copied; the embedding cache (warm once `sample_index` exists) is copied.
+    """
+    import sqlite3
+    import subprocess
+    import sys
+
+    data = tmp_path_factory.mktemp("data")
+    (data / "models").symlink_to(settings.models_dir, target_is_directory=True)
+    (data / "cache").mkdir()
+    with sqlite3.connect(settings.embedding_cache) as src, sqlite3.connect(data / "cache" / "embeddings.sqlite") as dst:
+        src.backup(dst)     # a consistent copy, including what is still in the write-ahead log
+    subprocess.run([sys.executable, "-m", "assistant.cli", "index", "--kb", str(SAMPLE_KB)],
+                   env={**os.environ, "GOVQA_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"},
+                   check=True, capture_output=True, timeout=600)
+    return data

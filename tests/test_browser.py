@@ -1,0 +1,276 @@
+"""The web interface in a real browser: Debian's chromium driven by Playwright (never a downloaded browser).
+
+One server (uvicorn in a thread, on a free loopback port) over a copy of the sample knowledge base;
+a plain host page on a second port carries the widget tag, so the widget really runs cross-origin.
+Screenshots of the four views go to $GOVQA_DATA_DIR/screenshots (the path is printed in the summary).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import http.server
+import os
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from assistant.demand_log import DemandLog
+from assistant.service import Assistant
+from assistant.settings import SAMPLE_KB
+from indexing.index import KnowledgeIndex
+from knowledge.loaders import load_knowledge_base
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]  # pandas 3 notes
+
+CHROMIUM = os.environ.get("GOVQA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+EDITOR = ("editor1", "editor-pass-1")
+AGENT = ("agent1", "agent-pass-1")
+XSS = "<img src=x onerror=alert(1)>"
+TIMEOUT_MS = 30_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+class ScreenshotSummary:
+    """A pytest plugin that names the screenshot folder at the end of the run's terminal summary."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        shots = sorted(p.name for p in self.folder.glob("*.png"))
+        if shots:
+            terminalreporter.write_line(f"browser screenshots ({len(shots)}): {self.folder}  [{', '.join(shots)}]")
+
+
+@pytest.fixture(scope="module")
+def screenshots(request, settings) -> Path:
+    folder = settings.data_dir / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    request.config.pluginmanager.register(ScreenshotSummary(folder), "govqa-screenshots")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, settings, embedder):
+    import uvicorn
+
+    from ui.app import create_app
+    from ui.auth import Accounts
+
+    root = tmp_path_factory.mktemp("browser")
+    kb = root / "kb"
+    shutil.copytree(SAMPLE_KB, kb)
+    cfg = dataclasses.replace(settings, data_dir=root / "data", kb_dir=kb)
+    index = KnowledgeIndex(cfg.data_dir, cfg.embedding_model, embedder=embedder)
+    index.index(load_knowledge_base(kb).records)
+    accounts = Accounts(root / "users.json")
+    accounts.add(EDITOR[0], "editor", EDITOR[1])
+    accounts.add(AGENT[0], "agent", AGENT[1])
+    app = create_app(cfg, Assistant(index, DemandLog(cfg.data_dir / "demand.sqlite")), accounts)
+    port = free_port()
+    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 60
+    while not uv.started and time.time() < deadline:
+        time.sleep(0.05)
+    assert uv.started, "the web server did not start"
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}", backend=app.state.backend)
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def host_page(tmp_path_factory, server) -> str:
+    """A plain page of "another site" (its own port) carrying nothing but the widget tag."""
+    folder = tmp_path_factory.mktemp("host")
+    (folder / "index.html").write_text(
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'><title>示例市人民政府</title></head>"
+        "<body><h1>示例市人民政府门户网站</h1><p>政务公开 · 办事服务 · 互动交流</p>"
+        f"<script src=\"{server.url}/widget.js\" data-title=\"示例市政务服务\"></script></body></html>",
+        encoding="utf-8")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
+                                            functools.partial(QuietFiles, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"chromium not found at {CHROMIUM}: `make install` installs Debian's chromium")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    yield page
+    context.close()
+
+
+def widget_ask(page, question: str):
+    """Ask through the widget; returns the reply bubble once the answer has replaced "正在查找……"."""
+    replies = page.locator(".msg.bot")
+    before = replies.count()
+    page.locator(".panel input").fill(question)
+    page.locator(".panel input").press("Enter")
+    reply = replies.nth(before)
+    expect(reply).not_to_have_text("正在查找……")
+    return reply
+
+
+def log_in(page, server, who: tuple[str, str], target: str) -> None:
+    page.goto(f"{server.url}/login?next={target}")
+    page.fill("#username", who[0])
+    page.fill("#password", who[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{server.url}{target}")
+
+
+# ---- the widget on someone else's page -----------------------------------------------
+def test_widget_on_a_plain_page_answers_with_a_citation(page, host_page, screenshots):
+    page.goto(host_page)
+    page.locator(".launcher").click()
+    reply = widget_ask(page, "办护照要带什么材料？")
+    expect(reply).to_contain_text("居民身份证")
+    link = reply.locator(".cites a").first
+    expect(link).to_contain_text("《普通护照签发")
+    assert link.get_attribute("href").endswith("/records/g-passport")
+    page.screenshot(path=screenshots / "widget-on-host-page.png")
+    with page.expect_popup() as opened:
+        link.click()
+    record = opened.value
+    expect(record.locator("h1")).to_contain_text("普通护照签发")
+    expect(record.locator("#record")).to_contain_text("普通护照每本120元")
+
+
+def test_markup_in_a_question_shows_as_text_and_never_runs(page, host_page):
+    page.goto(host_page)
+    page.locator(".launcher").click()
+    reply = widget_ask(page, XSS)
+    expect(page.locator(".msg.user").last).to_have_text(XSS)
+    expect(reply).to_contain_text("请输入您要咨询的问题")  # nothing but markup: nothing to answer
+    reply = widget_ask(page, XSS + "办护照要多少钱")
+    expect(page.locator(".msg.user").last).to_have_text(XSS + "办护照要多少钱")
+    expect(reply).to_contain_text("120元")
+    assert page.locator("#govqa-widget img").count() == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []
+
+
+# ---- the citizen chat -------------------------------------------------------------------
+def chat_ask(page, question: str) -> None:
+    page.locator("#govqa-question textarea").fill(question)
+    page.locator("#govqa-send").click()
+
+
+def test_citizen_chat_answers_with_citations_and_takes_feedback(page, server, screenshots):
+    page.goto(server.url + "/")
+    page.locator("#govqa-chat button", has_text="办护照要带什么材料？").click()  # one of the example questions
+    citation = page.locator("#govqa-chat a[href='/records/g-passport']").first
+    expect(citation).to_be_visible()
+    page.screenshot(path=screenshots / "citizen-chat.png")
+    chat_ask(page, XSS)
+    expect(page.locator("#govqa-chat").get_by_text(XSS, exact=True)).to_be_visible()
+    assert page.locator("#govqa-chat img[src='x']").count() == 0 and page.dialogs == []
+
+    page.locator("#govqa-chat button[aria-label='踩']").first.click()  # Gradio's zh-CN label for 👎
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(s["unhelpful"] for s in server.backend.log.demand_signals()):
+        time.sleep(0.1)
+    assert [s["question"] for s in server.backend.log.demand_signals() if s["unhelpful"]] == ["办护照要带什么材料?"]
+
+
+def test_citizen_chat_fits_a_phone_and_offers_choices_as_buttons(browser, server, screenshots):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url + "/")
+    chat_ask(page, "公积金提取")
+    choice = page.locator("#govqa-chat .option, #govqa-chat button:has-text('住房公积金')").first
+    expect(choice).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    page.screenshot(path=screenshots / "citizen-chat-phone.png")
+    choice.click()
+    expect(page.locator("#govqa-chat a[href^='/records/g-hpf']").first).to_be_visible()
+    context.close()
+    assert width <= 390  # no sideways scrolling on a phone
+
+
+# ---- staff consoles -----------------------------------------------------------------------
+def test_editor_console_refuses_visitors_without_a_login(page, server):
+    page.goto(server.url + "/editor")
+    assert page.url == f"{server.url}/login?next=/editor"
+    expect(page.locator("h1")).to_have_text("工作人员登录")
+    assert page.locator("#record-form").count() == 0
+    assert page.request.get(server.url + "/api/editor/records").status == 401
+
+
+def test_agent_console_shows_script_sources_and_checklist(page, server, screenshots):
+    log_in(page, server, AGENT, "/agent")
+    page.fill("#question", "办护照要带什么材料")
+    page.press("#question", "Enter")
+    expect(page.locator("#script")).to_contain_text("居民身份证")
+    expect(page.locator("#materials li")).to_have_count(6)
+    assert page.locator("#sources mark").count() > 0
+    expect(page.locator("#guide-name")).to_contain_text("普通护照签发")
+    page.screenshot(path=screenshots / "agent-console.png", full_page=True)
+    page.goto(server.url + "/editor")
+    expect(page.locator("h1")).to_have_text("没有权限")
+
+
+def test_editor_edits_a_fee_and_the_next_answer_has_it(page, server, screenshots):
+    log_in(page, server, EDITOR, "/editor")
+    page.fill("#search", "护照")
+    page.locator("#records button", has_text="普通护照签发").click()
+    fee = page.locator("textarea[name='收费标准']")
+    expect(fee).to_have_value("普通护照每本120元；选择邮寄送证的，邮费由申请人承担")
+
+    page.locator("input[name='事项名称']").fill("")
+    page.click("#save")
+    expect(page.locator("[data-path='事项名称'] .field-error")).to_have_text("不能为空")
+    page.locator("input[name='事项名称']").fill("普通护照签发（首次申请、换发、补发）")
+
+    fee.fill("普通护照每本100元；选择邮寄送证的，邮费由申请人承担")
+    page.click("#save")
+    expect(page.locator("#form-message .ok")).to_contain_text("已保存到 guides/g-passport.md")
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=screenshots / "editor-console.png")
+
+    answer = page.request.post(server.url + "/api/ask", data={"question": "办护照要多少钱"}).json()
+    assert answer["citations"][0]["record_id"] == "g-passport"
+    assert "100元" in answer["answer"] and "120元" not in answer["answer"]
+
+    page.request.post(server.url + "/api/ask", data={"question": "我家的狗需要办狗证吗"})  # nothing answers this
+    page.click("[data-tab=demand]")
+    expect(page.locator("#demand tr").first).to_contain_text("我家的狗需要办狗证吗")
+    expect(page.locator("#demand tr").first).to_contain_text("拒答")
+    page.screenshot(path=screenshots / "editor-demand.png")

@@ -1,0 +1,280 @@
+"""The web server through HTTP: public API, staff login and roles, clear errors, the editor's save-and-reindex,
+the hotline console's data. Tests marked slow answer questions (they load the embedding model)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.cli import main
+from assistant.demand_log import DemandLog
+from assistant.service import Assistant
+from assistant.settings import SAMPLE_KB
+from indexing.index import KnowledgeIndex
+from knowledge.loaders import load_file, load_knowledge_base
+from ui.app import create_app
+from ui.auth import Accounts
+
+EDITOR = ("ed", "editor-pass-1")
+AGENT = ("op", "agent-pass-1")
+
+
+@pytest.fixture(scope="module")
+def accounts(tmp_path_factory) -> Accounts:
+    accounts = Accounts(tmp_path_factory.mktemp("users") / "users.json")
+    accounts.add(EDITOR[0], "editor", EDITOR[1])
+    accounts.add(AGENT[0], "agent", AGENT[1])
+    return accounts
+
+
+def make_app(root: Path, settings, accounts: Accounts, embedder=None, indexed: bool = False):
+    """An app over its own copy of the sample knowledge base and its own data folder under `root`."""
+    kb = root / "kb"
+    shutil.copytree(SAMPLE_KB, kb)
+    settings = dataclasses.replace(settings, data_dir=root / "data", kb_dir=kb)
+    index = KnowledgeIndex(settings.data_dir, settings.embedding_model, embedder=embedder)
+    if indexed:
+        index.index(load_knowledge_base(kb).records)
+    return create_app(settings, Assistant(index, DemandLog(settings.data_dir / "demand.sqlite")), accounts)
+
+
+def login(client: TestClient, who: tuple[str, str]) -> TestClient:
+    response = client.post("/api/login", json={"username": who[0], "password": who[1]})
+    assert response.status_code == 200, response.text
+    return client
+
+
+@pytest.fixture(scope="module")
+def bare(tmp_path_factory, settings, accounts):
+    """An app whose index is empty: no model is ever loaded. Tests that log in use a client of their own."""
+    app = make_app(tmp_path_factory.mktemp("bare"), settings, accounts)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory, settings, accounts, embedder):
+    app = make_app(tmp_path_factory.mktemp("web"), settings, accounts, embedder, indexed=True)
+    with TestClient(app) as client:
+        yield client
+
+
+def staff(client: TestClient, who: tuple[str, str]) -> TestClient:
+    """Another browser on the same server, logged in as `who`."""
+    return login(TestClient(client.app), who)
+
+
+# ---- access ---------------------------------------------------------------------
+def test_staff_pages_and_write_endpoints_need_a_login(bare):
+    for page in ("/agent", "/editor"):
+        response = bare.get(page, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == f"/login?next={page}"
+    for method, url in [("GET", "/api/editor/records"), ("PUT", "/api/editor/records/g-passport"),
+                        ("POST", "/api/editor/records"), ("DELETE", "/api/editor/records/g-passport"),
+                        ("GET", "/api/editor/demand"), ("POST", "/api/agent/ask")]:
+        response = bare.request(method, url, json={"kind": "guide", "fields": {}, "question": "护照"})
+        assert response.status_code == 401, (method, url)
+        assert response.json()["error"] == "请先登录"
+    for public in ("/", "/widget.js", "/api/health", "/login", "/records/g-passport", "/openapi.json"):
+        assert bare.get(public).status_code == 200, public
+
+
+def test_roles_decide_which_console_opens(bare):
+    agent = staff(bare, AGENT)
+    assert agent.get("/agent").status_code == 200
+    assert agent.get("/editor").status_code == 403
+    assert agent.get("/api/editor/records").status_code == 403
+    editor = staff(bare, EDITOR)
+    assert editor.get("/agent").status_code == 200 and editor.get("/editor").status_code == 200
+    assert editor.get("/api/me").json() == {"name": "ed", "role": "editor"}
+    editor.post("/api/logout")
+    assert editor.get("/api/editor/records").status_code == 401
+
+
+def test_login_refuses_wrong_passwords_and_unknown_names_alike(bare):
+    for name, password in [("ed", "wrong-password"), ("nobody", "editor-pass-1")]:
+        response = TestClient(bare.app).post("/api/login", json={"username": name, "password": password})
+        assert response.status_code == 401 and response.json()["error"] == "用户名或密码不正确"
+        assert "govqa_session" not in response.cookies
+
+
+def test_session_cookie_is_http_only_and_same_site_strict(bare):
+    response = TestClient(bare.app).post("/api/login", json={"username": EDITOR[0], "password": EDITOR[1]})
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_accounts_file_holds_only_scrypt_hashes(accounts):
+    text = accounts.path.read_text(encoding="utf-8")
+    assert EDITOR[1] not in text and AGENT[1] not in text
+    assert json.loads(text)["users"]["ed"]["password_hash"].startswith("scrypt$")
+
+
+def test_users_command_adds_accounts_and_makes_hashes_for_the_environment(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("GOVQA_USERS_FILE", str(tmp_path / "users.json"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    assert main(["users", "add", "alice", "--role", "editor"]) == 0
+    assert Accounts(tmp_path / "users.json").authenticate("alice", "a-long-password").role == "editor"
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["users", "add", "bob", "--role", "agent"]) == 2  # too short: nothing saved
+    monkeypatch.setattr("sys.stdin", io.StringIO("another-password\n"))
+    capsys.readouterr()
+    assert main(["users", "hash"]) == 0
+    env_accounts = Accounts(tmp_path / "none.json", f"carol:agent:{capsys.readouterr().out.strip()}")
+    assert env_accounts.authenticate("carol", "another-password").role == "agent"
+    assert env_accounts.authenticate("carol", "a-long-password") is None
+
+
+# ---- errors -----------------------------------------------------------------------
+@pytest.mark.parametrize("method, url, body, status, says", [
+    ("POST", "/api/ask", {}, 422, "question 必填"),
+    ("POST", "/api/ask", {"question": "护照", "channel": "fax"}, 422, "channel"),
+    ("POST", "/api/ask", {"question": ["护照"]}, 422, "应为文字"),
+    ("POST", "/api/ask", "{not json", 422, "不是合法的 JSON"),
+    ("POST", "/api/ask", {"question": "护照"}, 503, "还没有索引"),
+    ("POST", "/api/feedback", {"question_id": "x", "helpful": "yes"}, 422, "true 或 false"),
+    ("POST", "/api/feedback", {"question_id": "no-such-id", "helpful": True}, 404, "no-such-id"),
+    ("GET", "/api/ask", None, 405, "不支持 GET"),
+    ("GET", "/api/no-such-thing", None, 404, "没有这个接口"),
+    ("GET", "/api/records/g-passport", None, 404, "没有 id 为 g-passport"),
+    ("GET", "/api/records/..%2F..%2Fetc%2Fpasswd", None, 404, "没有"),
+])
+def test_bad_requests_get_a_clear_json_error(bare, method, url, body, status, says):
+    kwargs = {"content": body, "headers": {"Content-Type": "application/json"}} if isinstance(body, str) else \
+        {"json": body} if body is not None else {}
+    response = bare.request(method, url, **kwargs)
+    assert response.status_code == status, response.text
+    assert says in response.json()["error"]
+    assert "Traceback" not in response.text
+
+
+def test_an_unexpected_failure_is_a_plain_500_without_details(bare, monkeypatch):
+    backend = bare.app.state.backend
+    monkeypatch.setattr(backend, "indexed", lambda: True)
+    monkeypatch.setattr(backend, "ask", lambda *a: (_ for _ in ()).throw(RuntimeError("/secret/path failed")))
+    response = bare.post("/api/ask", json={"question": "办护照"})
+    assert response.status_code == 500
+    assert response.json()["error"].startswith("服务器内部错误")
+    assert "secret" not in response.text and "Traceback" not in response.text
+
+
+def test_editor_sees_every_problem_of_an_invalid_edit_and_nothing_is_written(bare):
+    editor = staff(bare, EDITOR)
+    opened = editor.get("/api/editor/records/g-passport").json()
+    path = Path(bare.app.state.backend.settings.kb_dir) / opened["source"]
+    before = path.read_bytes()
+    fields = {**opened["record"], "事项名称": "", "更新日期": "上周", "申请材料": [
+        {**opened["record"]["申请材料"][0], "份数": "两份"}, {"名称": "户口簿", "形式": "扫描件", "份数": 1}]}
+    response = editor.put("/api/editor/records/g-passport", json={"kind": "guide", "fields": fields,
+                                                                 "base_hash": opened["hash"]})
+    assert response.status_code == 422
+    problems = {p["field"]: p["message"] for p in response.json()["problems"]}
+    assert problems == {"事项名称": "不能为空", "更新日期": "日期格式应为 YYYY-MM-DD", "申请材料.0.份数": "应为整数",
+                        "申请材料.1.形式": "应为以下之一：原件、复印件、原件和复印件、电子件"}
+    assert path.read_bytes() == before
+
+
+def test_editor_cannot_create_a_record_under_an_id_in_use(bare):
+    editor = staff(bare, EDITOR)
+    response = editor.post("/api/editor/records", json={"kind": "faq", "fields": {
+        "id": "g-passport", "问题": "护照？", "答案": "见指南。"}})
+    assert response.status_code == 409 and "已被使用" in response.json()["error"]
+
+
+def test_openapi_schema_documents_the_api(bare):
+    paths = bare.get("/openapi.json").json()["paths"]
+    assert {"/api/ask", "/api/feedback", "/api/records/{record_id}", "/api/health"} <= set(paths)
+
+
+# ---- answering (model) ------------------------------------------------------------
+@pytest.mark.slow
+def test_ask_returns_the_json_of_govqa_ask(web):
+    first = web.post("/api/ask", json={"question": "办护照要多少钱"}).json()
+    assert {"answered", "decision", "answer", "citations", "latency_ms", "question_id", "session_id", "options",
+            "suggestions", "notices", "aspect"} <= set(first)
+    assert first["answered"] and first["citations"][0]["record_id"] == "g-passport" and "120元" in first["answer"]
+    follow_up = web.post("/api/ask", json={"question": "在哪里办", "session_id": first["session_id"]}).json()
+    assert follow_up["citations"][0]["record_id"] == "g-passport" and follow_up["aspect"] == "location"
+
+
+@pytest.mark.slow
+def test_record_endpoint_gives_the_full_guide(web):
+    data = web.get("/api/records/g-passport").json()
+    assert data["kind"] == "guide" and data["title"].startswith("普通护照")
+    assert len(data["record"]["申请材料"]) == 6 and "120元" in data["record"]["收费标准"]
+
+
+@pytest.mark.slow
+def test_refusals_and_thumbs_down_reach_the_demand_view_with_counts(web):
+    for _ in range(2):
+        refused = web.post("/api/ask", json={"question": "我家的狗需要办狗证吗", "channel": "widget"}).json()
+    assert refused["decision"] == "refused"
+    answered = web.post("/api/ask", json={"question": "身份证丢了怎么补办"}).json()
+    assert web.post("/api/feedback", json={"question_id": answered["question_id"], "helpful": False,
+                                           "comment": "没说清楚"}).json() == {"ok": True}
+    signals = staff(web, EDITOR).get("/api/editor/demand").json()["signals"]
+    assert signals[0]["question"] == "身份证丢了怎么补办" and signals[0]["unhelpful"] == 1  # newest first
+    dog = next(s for s in signals if s["question"].startswith("我家的狗"))
+    assert dog["count"] == 2 and dog["decision"] == "refused"
+
+
+@pytest.mark.slow
+def test_editor_save_rewrites_the_file_and_the_next_answer_uses_it(web):
+    editor = staff(web, EDITOR)
+    opened = editor.get("/api/editor/records/g-id-card-apply").json()
+    fields = {**opened["record"], "收费标准": "工本费25元（2026年起）"}
+    saved = editor.put("/api/editor/records/g-id-card-apply",
+                       json={"kind": "guide", "fields": fields, "base_hash": opened["hash"]})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["index"]["updated"] == 1
+    path = Path(web.app.state.backend.settings.kb_dir) / saved.json()["source"]
+    assert [r.fees for r in load_file(path).records] == ["工本费25元（2026年起）"]
+    answer = web.post("/api/ask", json={"question": "第一次办身份证要多少钱"}).json()
+    assert answer["citations"][0]["record_id"] == "g-id-card-apply" and "25元" in answer["answer"]
+    stale = editor.put("/api/editor/records/g-id-card-apply",
+                       json={"kind": "guide", "fields": opened["record"], "base_hash": opened["hash"]})
+    assert stale.status_code == 409  # someone saved since this copy was opened
+    listed = editor.get("/api/editor/records", params={"q": "工本费25元"}).json()["records"]
+    assert [(r["id"], r["indexed"]) for r in listed] == [("g-id-card-apply", True)]
+
+
+@pytest.mark.slow
+def test_new_faq_joins_its_guides_table_answers_at_once_and_can_be_deleted(web):
+    editor = staff(web, EDITOR)
+    kb = Path(web.app.state.backend.settings.kb_dir)
+    created = editor.post("/api/editor/records", json={"kind": "faq", "fields": {
+        "id": "faq-passport-pet", "问题": "护照照片可以戴美瞳吗？", "相似问法": ["拍护照照片能戴美瞳吗"],
+        "答案": "不可以。护照相片须不戴美瞳、不化浓妆，露出双耳和眉毛。", "关联事项": "g-passport",
+        "更新日期": "2026-03-01"}})
+    assert created.status_code == 201, created.text
+    table = kb / created.json()["source"]
+    assert table.suffix == ".csv" and "faq-passport-pet" in {r.id for r in load_file(table).records}
+    answer = web.post("/api/ask", json={"question": "拍护照照片能戴美瞳吗"}).json()
+    assert answer["citations"][0]["record_id"] == "faq-passport-pet" and "不戴美瞳" in answer["answer"]
+    assert editor.delete("/api/editor/records/faq-passport-pet").status_code == 200
+    assert "faq-passport-pet" not in {r.id for r in load_file(table).records}
+    assert web.get("/api/records/faq-passport-pet").status_code == 404
+
+
+@pytest.mark.slow
+def test_hotline_console_gets_script_sources_with_marks_and_the_materials_checklist(web):
+    agent = staff(web, AGENT)
+    data = agent.post("/api/agent/ask", json={"question": "办护照要带什么材料"}).json()
+    guide = web.app.state.backend.index.record("g-passport")
+    assert data["answer"]["citations"][0]["record_id"] == "g-passport"
+    assert "[1]" not in data["script"] and "居民身份证" in data["script"]
+    assert [m["name"] for m in data["guide"]["materials"]] == [m.name for m in guide.materials]
+    top = data["sources"][0]
+    assert top["record_id"] == "g-passport" and 0 < top["score"] <= 1
+    marked = {p["text"][a:b] for p in top["passages"] for a, b in p["marks"]}
+    assert {"护照", "材料"} & marked
+    follow_up = agent.post("/api/agent/ask", json={"question": "那要多少钱",
+                                                   "session_id": data["answer"]["session_id"]}).json()
+    assert follow_up["answer"]["citations"][0]["record_id"] == "g-passport"
+    assert follow_up["sources"][0]["record_id"] == "g-passport"

@@ -1,0 +1,202 @@
+"""The REST API. Public: ask, feedback, records, health. Staff: login, the hotline console's ask, the editor's
+records and demand view (see ui/auth.py for who may use which)."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, StrictBool
+from starlette.routing import Match
+
+from assistant.question import EmptyQuestion
+from knowledge.models import KIND_NAMES, RECORD_ID
+from knowledge.writer import editor_json
+from ui import editing, errors
+from ui.auth import COOKIE, SESSION_TTL_S, StaffUser, current_user, require
+from ui.backend import Backend
+from ui.errors import Rejected
+from ui.hotline import hotline_answer
+
+router = APIRouter(prefix="/api")
+MAX_BODY_QUESTION = 10_000   # longer questions are cut by the assistant (GOVQA_MAX_QUESTION_CHARS) with a notice
+SessionId = Annotated[str | None, Field(max_length=64, description="上一个回答的 session_id，用于追问")]
+
+
+def _backend(request: Request) -> Backend:
+    return request.app.state.backend
+
+
+def _answerable(backend: Backend) -> None:
+    if not backend.indexed():
+        raise Rejected(503, "知识库还没有索引，请先运行 govqa index")
+
+
+# ---- public -------------------------------------------------------------------
+class AskRequest(BaseModel):
+    question: str = Field(max_length=MAX_BODY_QUESTION, examples=["办护照要带什么材料？"])
+    session_id: SessionId = None
+    channel: Literal["widget", "hotline", "api"] = "api"
+
+
+class FeedbackRequest(BaseModel):
+    question_id: str = Field(min_length=1, max_length=64)
+    helpful: StrictBool
+    comment: str = Field(default="", max_length=1000)
+
+
+@router.post("/ask", summary="提问：与 `govqa ask --json` 相同的 JSON")
+def ask(body: AskRequest, request: Request) -> dict[str, Any]:
+    backend = _backend(request)
+    _answerable(backend)
+    try:
+        return backend.ask(body.question, body.session_id, body.channel).as_json()
+    except EmptyQuestion as exc:
+        raise Rejected(400, str(exc), [{"field": "question", "message": str(exc)}]) from None
+
+
+@router.post("/feedback", summary="对一个回答点赞或点踩（公开：市民在聊天和挂件中使用）")
+def feedback(body: FeedbackRequest, request: Request) -> dict[str, bool]:
+    try:
+        _backend(request).log.feedback(body.question_id, body.helpful, body.comment)
+    except KeyError:
+        raise Rejected(404, f"没有编号为 {body.question_id} 的问题", [{"field": "question_id", "message": "不存在"}]) \
+            from None
+    return {"ok": True}
+
+
+@router.get("/records/{record_id}", summary="一条完整的办事指南、政策文件或常见问题（已索引的版本）")
+def record(record_id: str, request: Request) -> dict[str, Any]:
+    backend = _backend(request)
+    found = None
+    if RECORD_ID.match(record_id):
+        with backend.lock:
+            found = backend.index.record(record_id)
+    if found is None:
+        raise Rejected(404, f"没有 id 为 {record_id} 的记录")
+    return {"id": found.id, "kind": found.kind, "kind_name": KIND_NAMES[found.kind], "title": found.title,
+            "record": editor_json(found)}
+
+
+@router.get("/health", summary="服务状态")
+def health(request: Request) -> dict[str, Any]:
+    backend = _backend(request)
+    with backend.lock:
+        records = len(backend.index.hashes())
+    try:
+        app_version = version("govqa")
+    except PackageNotFoundError:
+        app_version = "unknown"
+    return {"status": "ok" if records else "empty", "records": records, "version": app_version}
+
+
+# ---- staff login ----------------------------------------------------------------
+class LoginRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/login", summary="工作人员登录，成功后设置会话 Cookie")
+def login(body: LoginRequest, request: Request, response: Response) -> dict[str, str]:
+    backend = _backend(request)
+    try:
+        account = backend.accounts.authenticate(body.username, body.password)
+    except ValueError:  # the accounts file was broken after start-up
+        errors.log.exception("cannot read the staff accounts")
+        raise Rejected(503, "账号配置有误，暂时无法登录，请联系管理员") from None
+    if account is None:
+        raise Rejected(401, "用户名或密码不正确")
+    token = backend.sessions.create(account)
+    response.set_cookie(COOKIE, token, max_age=SESSION_TTL_S, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/")
+    return {"name": account.name, "role": account.role}
+
+
+@router.post("/logout", summary="退出登录")
+def logout(request: Request, response: Response) -> dict[str, bool]:
+    _backend(request).sessions.drop(request.cookies.get(COOKIE))
+    response.delete_cookie(COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/me", summary="当前登录的工作人员")
+def me(request: Request) -> dict[str, str]:
+    user = current_user(request)
+    if user is None:
+        raise Rejected(401, "请先登录")
+    return {"name": user.name, "role": user.role}
+
+
+# ---- hotline console ------------------------------------------------------------
+class AgentAskRequest(BaseModel):
+    question: str = Field(max_length=MAX_BODY_QUESTION)
+    session_id: SessionId = None
+
+
+@router.post("/agent/ask", summary="热线坐席：回答、话术、来源片段、材料清单、相关事项")
+def agent_ask(body: AgentAskRequest, request: Request,
+              user: StaffUser = Depends(require("agent"))) -> dict[str, Any]:
+    backend = _backend(request)
+    _answerable(backend)
+    try:
+        return hotline_answer(backend, body.question, body.session_id)
+    except EmptyQuestion as exc:
+        raise Rejected(400, str(exc), [{"field": "question", "message": str(exc)}]) from None
+
+
+# ---- editor console -------------------------------------------------------------
+class RecordEdit(BaseModel):
+    kind: Literal["guide", "policy", "faq"]
+    fields: dict[str, Any] = Field(description="字段用 FORMAT.md 中的中文名，如 事项名称、收费标准")
+    base_hash: str | None = Field(default=None, max_length=64, description="打开时的 hash，防止覆盖别人的修改")
+
+
+@router.get("/editor/schema", summary="三类记录的 JSON Schema（中文字段名），编辑表单据此生成")
+def editor_schema(user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.schemas()
+
+
+@router.get("/editor/records", summary="浏览和搜索知识库记录")
+def editor_list(request: Request, q: str = Query(default="", max_length=200),
+                kind: Literal["", "guide", "policy", "faq"] = "",
+                user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.list_records(_backend(request), q, kind)
+
+
+@router.get("/editor/records/{record_id}", summary="打开一条记录以编辑")
+def editor_open(record_id: str, request: Request, user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.open_record(_backend(request), record_id)
+
+
+@router.post("/editor/records", status_code=201, summary="新增记录（写入文件并立即索引）")
+def editor_create(body: RecordEdit, request: Request,
+                  user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.save(_backend(request), body.kind, body.fields, record_id=None, base_hash=None,
+                        author=user.name)
+
+
+@router.put("/editor/records/{record_id}", summary="保存修改（写回原文件并立即重新索引这条记录）")
+def editor_update(record_id: str, body: RecordEdit, request: Request,
+                  user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.save(_backend(request), body.kind, body.fields, record_id=record_id, base_hash=body.base_hash,
+                        author=user.name)
+
+
+@router.delete("/editor/records/{record_id}", summary="删除记录（从文件和索引中）")
+def editor_delete(record_id: str, request: Request, user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.remove(_backend(request), record_id, author=user.name)
+
+
+@router.get("/editor/demand", summary="需求信号：拒答、需澄清和被点踩的问题，最新在前，附次数")
+def editor_demand(request: Request, limit: int = Query(default=200, ge=1, le=1000),
+                  user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return {"signals": _backend(request).log.demand_signals(limit)}
+
+
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)
+def unknown(path: str, request: Request) -> None:
+    """JSON for addresses under /api that do not exist (404) or do not take this method (405)."""
+    if any(r.matches(request.scope)[0] == Match.PARTIAL for r in router.routes):
+        raise Rejected(405, f"/api/{path} 不支持 {request.method} 请求")
+    raise Rejected(404, f"没有这个接口：/api/{path}")

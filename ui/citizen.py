@@ -1,0 +1,108 @@
+"""The citizen chat (Gradio, served at "/"): Chinese throughout, citations that open the full record,
+clarification choices as buttons, 👍/👎 on every answer, and a layout that fits a phone.
+
+Question and answer text are escaped (HTML, then Markdown) before the chat renders them,
+so what a citizen types always shows as the text typed.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import gradio as gr
+
+from assistant.question import EmptyQuestion
+from assistant.service import Answer
+from ui.backend import Backend
+
+TITLE = "示例市政务服务 · 智能问答"
+EXAMPLES = ["办护照要带什么材料？", "租房提取公积金需要什么条件", "新生儿怎么上户口", "失业金怎么领"]
+NOT_INDEXED = "知识库还没有准备好，请稍后再试，或拨打政务服务便民热线 {hotline}。"
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~$>])")
+_LIST_NUMBER = re.compile(r"(?m)^(\d+)\.")
+CSS = """
+.gradio-container { max-width: 860px !important; margin: 0 auto; }
+#govqa-header h2 { margin: 0.2em 0; }
+#govqa-header p { margin: 0; color: var(--body-text-color-subdued); font-size: 0.9em; }
+@media (max-width: 480px) { .gradio-container { padding: 4px !important; } #govqa-header h2 { font-size: 1.2em; } }
+"""
+THEME = gr.themes.Soft(primary_hue="blue",
+                       font=["PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "system-ui", "sans-serif"],
+                       font_mono=["ui-monospace", "monospace"])
+
+
+def escape(text: str) -> str:
+    """Text that Markdown-with-HTML renders exactly as written (numbered lines stay lines, not a list)."""
+    return _LIST_NUMBER.sub(r"\1\\.", _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False)))
+
+
+def render_answer(answer: Answer) -> dict:
+    """The chat message for an answer: text, source links, notices; choices and near services as buttons."""
+    parts = [escape(answer.answer)]
+    for c in answer.citations:
+        label = " · ".join(p for p in (f"《{c.title}》", c.section, c.department,
+                                       f"更新于 {c.updated}" if c.updated else "") if p)
+        parts.append(f"出处 \\[{c.n}\\] [{escape(label)}](/records/{c.record_id})")
+    if answer.answered and answer.suggestions:
+        parts.append("相关事项：" + "　".join(f"[{escape(s['title'])}](/records/{s['record_id']})"
+                                          for s in answer.suggestions))
+    parts += [f"提示：{escape(n)}" for n in answer.notices]
+    message: dict = {"role": "assistant", "content": "\n\n".join(parts)}
+    choices = answer.options if answer.decision == "clarify" else answer.suggestions if not answer.answered else []
+    if choices:
+        message["options"] = [{"value": c["title"], "label": c["title"]} for c in choices]
+    return message
+
+
+def citizen_chat(backend: Backend) -> gr.Blocks:
+    def respond(text: str, history: list, session: str | None, asked: dict) -> tuple:
+        text = (text or "").strip()
+        if not text:
+            return "", history, session, asked
+        history = [*history, {"role": "user", "content": escape(text)}]
+        if not backend.indexed():
+            reply = {"role": "assistant", "content": escape(NOT_INDEXED.format(hotline=backend.settings.hotline))}
+            return "", [*history, reply], session, asked
+        try:
+            answer = backend.ask(text, session, "widget")
+        except EmptyQuestion as exc:
+            return "", [*history, {"role": "assistant", "content": escape(str(exc))}], session, asked
+        history = [*history, render_answer(answer)]
+        # which logged question each assistant message answers, for 👍/👎
+        return "", history, answer.session_id, {**asked, str(len(history) - 1): answer.question_id}
+
+    def choose(history: list, session: str | None, asked: dict, evt: gr.SelectData) -> tuple:
+        value = evt.value.get("text", "") if isinstance(evt.value, dict) else str(evt.value)
+        return respond(value, history, session, asked)
+
+    def rate(asked: dict, evt: gr.LikeData) -> None:
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        question_id = asked.get(str(index))
+        if question_id and evt.liked in (True, False):
+            backend.log.feedback(question_id, helpful=evt.liked)
+
+    with gr.Blocks(title=TITLE, fill_height=True) as chat:
+        gr.Markdown(f"## {TITLE}\n回答均出自本市办事指南和政策文件，并注明出处（示例数据）。"
+                    f"复杂问题请拨打政务服务便民热线 {backend.settings.hotline}。", elem_id="govqa-header")
+        chatbot = gr.Chatbot(
+            label="对话", show_label=False, elem_id="govqa-chat", scale=1, min_height=360, layout="bubble",
+            placeholder="您好！请问要办什么事？可以问要带什么材料、怎么办理、在哪里办、多久办好、要不要钱。",
+            examples=[{"text": q} for q in EXAMPLES], feedback_options=("Like", "Dislike"), latex_delimiters=[],
+            buttons=["copy"])
+        session = gr.State(None)
+        asked = gr.State({})
+        with gr.Row(equal_height=True):
+            box = gr.Textbox(placeholder="请输入您的问题，例如：办居住证要带什么材料？", show_label=False,
+                             lines=1, max_lines=4, scale=5, elem_id="govqa-question", autofocus=True)
+            send = gr.Button("发送", variant="primary", scale=1, min_width=72, elem_id="govqa-send")
+        restart = gr.Button("开始新话题", size="sm", variant="secondary", elem_id="govqa-new")
+
+        outputs = [box, chatbot, session, asked]
+        box.submit(respond, [box, chatbot, session, asked], outputs)
+        send.click(respond, [box, chatbot, session, asked], outputs)
+        chatbot.option_select(choose, [chatbot, session, asked], outputs)
+        chatbot.example_select(choose, [chatbot, session, asked], outputs)
+        chatbot.like(rate, [asked], None)
+        restart.click(lambda: ("", [], None, {}), None, outputs)
+    return chat

@@ -1,0 +1,235 @@
+"use strict";
+// The editor console: find records, edit them in forms generated from the record models' JSON schema,
+// save (the server validates, writes the file and re-indexes the record), and read the demand signals.
+const $ = (id) => document.getElementById(id);
+const KINDS = {guide: "办事指南", policy: "政策文件", faq: "常见问题"};
+const LONG = new Set(["说明", "答案", "text", "办理对象", "办理地点与时间", "收费标准", "网上办理入口", "备注"]);
+const SUB_LABELS = {heading: "条目（如 第一章 总则 第一条）", text: "内容"};
+const DECISIONS = {refused: "拒答", clarify: "需确认"};
+let schemas = null;
+let current = null;   // {kind, id (null while new), hash}
+let form = null;      // the root widget: {node, read()}
+let slots = {};       // field path → its element, for validation messages
+
+function resolve(schema, defs) {
+  if (schema.$ref) return defs[schema.$ref.split("/").pop()];
+  if (schema.anyOf) return {...schema.anyOf.find((s) => s.type !== "null"), nullable: true};
+  return schema;
+}
+
+function field(path, label, required, control, hint) {
+  const slot = el("div", {class: "field", "data-path": path},
+    el("label", {}, el("span", {class: "label"}, label, required ? el("span", {class: "req"}, " *") : null), control),
+    hint ? el("span", {class: "hint"}, hint) : null);
+  slots[path] = slot;
+  return slot;
+}
+
+// One widget per schema node; read() returns the value to send.
+function widget(schema, defs, value, path, label, required) {
+  const s = resolve(schema, defs);
+  const name = path.split(".").pop();
+  if (s.type === "array") {
+    const item = resolve(s.items, defs);
+    if (item.type === "string") {
+      const area = el("textarea", {rows: Math.max(2, Math.min(8, (value || []).length + 1))});
+      area.value = (value || []).join("\n");
+      return {node: field(path, label, required, area, "每行一项"),
+              read: () => area.value.split("\n").map((x) => x.trim()).filter(Boolean)};
+    }
+    return rows(item, defs, value || [], path, label);
+  }
+  if (s.type === "object") {
+    const parts = Object.entries(s.properties).map(([key, sub]) =>
+      [key, widget(sub, defs, (value || {})[key], path + "." + key, SUB_LABELS[key] || key, (s.required || []).includes(key))]);
+    const node = el("fieldset", {class: "group"}, el("legend", {}, label), parts.map(([, w]) => w.node));
+    slots[path] = node;
+    return {node, read: () => Object.fromEntries(parts.map(([k, w]) => [k, w.read()]))};
+  }
+  let control;
+  if (s.enum) {
+    control = el("select", {}, el("option", {value: ""}, "请选择"), s.enum.map((v) => el("option", {value: v}, v)));
+    control.value = value || "";
+  } else if (s.type === "integer") {
+    control = el("input", {type: "number", min: s.minimum, step: 1, class: "short"});
+    control.value = value === undefined || value === null ? "" : value;
+  } else if (s.format === "date") {
+    control = el("input", {type: "date", class: "short"});
+    control.value = value || "";
+  } else if (LONG.has(name)) {
+    control = el("textarea", {rows: 3});
+    control.value = value || "";
+  } else {
+    control = el("input", {type: "text"});
+    control.value = value || "";
+  }
+  control.name = path;
+  const read = () => {
+    const v = control.value;
+    if (s.type === "integer") return v === "" || !/^\d+$/.test(v) ? v : Number(v);
+    if (s.format === "date" && v === "") return s.nullable ? null : "";
+    return v;
+  };
+  return {node: field(path, label, required, control), read};
+}
+
+// A list of objects (申请材料, 正文): one row each, with add and remove.
+function rows(item, defs, values, path, label) {
+  const list = el("div", {class: "rows"});
+  const node = el("fieldset", {class: "group"}, el("legend", {}, label), list);
+  slots[path] = node;
+  let items = [];
+  const render = (vals) => {
+    items = vals.map((v, i) => widget(item, defs, v, path + "." + i, "第 " + (i + 1) + " 项", false));
+    list.replaceChildren(...items.map((w, i) => el("div", {class: "row"}, w.node,
+      el("button", {type: "button", class: "small", onclick: () => render(read().filter((_, j) => j !== i))}, "删除此项"))),
+      el("button", {type: "button", class: "small", onclick: () => render([...read(), {}])}, "添加一项"));
+  };
+  const read = () => items.map((w) => w.read());
+  render(values);
+  return {node, read};
+}
+
+function showForm(kind, record, meta) {
+  const schema = schemas[kind];
+  slots = {};
+  const props = Object.entries(schema.properties);
+  const parts = props.map(([key, sub]) => {
+    if (key === "id" && current.id) {
+      return [key, {node: field("id", "id", true, el("code", {}, record.id), "id 发布后不可修改"), read: () => record.id}];
+    }
+    return [key, widget(sub, schema.$defs || {}, record[key], key, key, (schema.required || []).includes(key))];
+  });
+  form = {read: () => Object.fromEntries(parts.map(([k, w]) => [k, w.read()]))};
+  $("fields").replaceChildren(...parts.map(([, w]) => w.node));
+  $("form-title").textContent = (current.id ? "编辑" : "新增") + KINDS[kind] + (current.id ? "：" + (record["事项名称"] || record["标题"] || record["问题"] || "") : "");
+  $("form-source").textContent = meta || "";
+  $("form-message").replaceChildren();
+  $("delete").hidden = !current.id;
+  $("save").disabled = false;
+  $("empty").hidden = true;
+  $("record-form").hidden = false;
+}
+
+function showProblems(error) {
+  document.querySelectorAll(".field-error").forEach((n) => n.remove());
+  document.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+  const items = error.problems.map((p) => {
+    let path = p.field;
+    while (path && !slots[path]) path = path.includes(".") ? path.slice(0, path.lastIndexOf(".")) : "";
+    if (slots[path]) {
+      slots[path].classList.add("invalid");
+      slots[path].append(el("p", {class: "error field-error"}, p.message));
+    }
+    return el("li", {}, (p.field || "记录") + "：" + p.message);
+  });
+  $("form-message").replaceChildren(el("div", {}, el("p", {class: "error"}, error.message),
+    items.length ? el("ul", {class: "error"}, items) : null));
+  const first = document.querySelector(".invalid");
+  if (first) first.scrollIntoView({block: "center"});
+}
+
+async function openRecord(id) {
+  try {
+    const data = await api("GET", "/api/editor/records/" + encodeURIComponent(id));
+    current = {kind: data.kind, id, hash: data.hash};
+    showForm(data.kind, data.record, "文件：" + data.source);
+    if (!data.editable) {
+      $("save").disabled = true;
+      $("form-message").replaceChildren(el("p", {class: "error"}, "这条记录来自 " + data.source + "，不能在线编辑，请修改原文件后重新导入。"));
+    }
+  } catch (e) {
+    $("form-message").replaceChildren(el("p", {class: "error"}, e.message));
+  }
+}
+
+function newRecord(kind) {
+  current = {kind, id: null, hash: null};
+  const today = new Date().toISOString().slice(0, 10);
+  showForm(kind, kind === "guide" ? {"更新日期": today} : {}, "新记录会写入 " + (kind === "faq" ? "其关联事项的问答表格" : (kind === "guide" ? "guides" : "policies") + "/<id>.md"));
+}
+
+async function save(event) {
+  event.preventDefault();
+  $("save").disabled = true;
+  $("form-message").replaceChildren(el("p", {class: "muted"}, "正在保存……"));
+  const fields = form.read();
+  try {
+    const result = current.id
+      ? await api("PUT", "/api/editor/records/" + encodeURIComponent(current.id), {kind: current.kind, fields, base_hash: current.hash})
+      : await api("POST", "/api/editor/records", {kind: current.kind, fields});
+    current.id = result.id;
+    current.hash = result.hash;
+    document.querySelectorAll(".field-error").forEach((n) => n.remove());
+    document.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+    $("form-message").replaceChildren(el("p", {class: "ok"},
+      "已保存到 " + result.source + "，并已重新索引（嵌入 " + result.index.chunks_embedded + " 个片段），新问题立即按新内容回答。"));
+    $("delete").hidden = false;
+    $("form-source").textContent = "文件：" + result.source;
+    loadList();
+  } catch (e) {
+    showProblems(e);
+  } finally {
+    $("save").disabled = false;
+  }
+}
+
+async function removeRecord() {
+  if (!current.id || !confirm("确定删除记录 " + current.id + "？删除后市民将无法再查到它。")) return;
+  try {
+    const result = await api("DELETE", "/api/editor/records/" + encodeURIComponent(current.id));
+    $("record-form").hidden = true;
+    $("empty").hidden = false;
+    $("empty").textContent = "已删除 " + result.id + "（" + result.source + "）。";
+    loadList();
+  } catch (e) {
+    showProblems(e);
+  }
+}
+
+async function loadList() {
+  const params = new URLSearchParams({q: $("search").value, kind: $("kind").value});
+  const data = await api("GET", "/api/editor/records?" + params);
+  $("count").textContent = "共 " + data.records.length + " 条";
+  $("records").replaceChildren(...data.records.map((r) => el("li", {},
+    el("button", {type: "button", class: "record", onclick: () => openRecord(r.id)},
+      el("span", {class: "title"}, r.title),
+      el("span", {class: "meta"}, el("span", {class: "badge"}, r.kind_name), " " + r.id + (r.updated ? " · " + r.updated : ""),
+        r.indexed ? null : el("span", {class: "badge warn", title: "文件内容与索引不一致，保存一次或运行 govqa index"}, "未索引"))))));
+  $("file-problems").hidden = !data.problems.length;
+  $("problems").replaceChildren(...data.problems.map((p) => el("li", {class: "error"}, p)));
+}
+
+async function loadDemand() {
+  const data = await api("GET", "/api/editor/demand");
+  $("demand-empty").hidden = data.signals.length > 0;
+  $("demand").replaceChildren(...data.signals.map((s) => el("tr", {},
+    el("td", {}, s.question),
+    el("td", {}, s.decision === "answered"
+      ? el("span", {class: "badge warn"}, "被点踩")
+      : el("span", {class: "badge " + s.decision}, DECISIONS[s.decision] || s.decision)),
+    el("td", {class: "num"}, s.count), el("td", {class: "num"}, s.unhelpful),
+    el("td", {}, new Date(s.last_seen * 1000).toLocaleString("zh-CN")))));
+}
+
+function showTab(name) {
+  document.querySelectorAll("[data-tab]").forEach((b) => b.setAttribute("aria-selected", String(b.dataset.tab === name)));
+  document.querySelectorAll("main[id^=tab-]").forEach((m) => { m.hidden = m.id !== "tab-" + name; });
+  if (name === "demand") loadDemand();
+}
+
+let searchTimer = null;
+$("search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(loadList, 250); });
+$("kind").addEventListener("change", loadList);
+$("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
+document.querySelectorAll("[data-new]").forEach((b) => b.addEventListener("click", () => newRecord(b.dataset.new)));
+document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
+$("record-form").addEventListener("submit", save);
+$("delete").addEventListener("click", removeRecord);
+$("refresh-demand").addEventListener("click", loadDemand);
+
+(async () => {
+  await showUser($("user"));
+  schemas = await api("GET", "/api/editor/schema");
+  await loadList();
+})();

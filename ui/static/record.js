@@ -1,0 +1,42 @@
+"use strict";
+// The full text of one guide, policy or FAQ, as cited by an answer: every field in the order of the file.
+const HIDDEN = new Set(["id", "类型", "事项名称", "标题", "问题"]);
+
+function renderValue(key, value) {
+  if (Array.isArray(value)) {
+    if (value.length && typeof value[0] === "object") {
+      if (key === "正文") {
+        return value.map((s) => el("section", {class: "article"},
+          s.heading ? el("h3", {}, s.heading) : null, el("p", {class: "pre"}, s.text)));
+      }
+      const columns = [...new Set(value.flatMap((row) => Object.keys(row)))];
+      return el("table", {class: "grid"},
+        el("thead", {}, el("tr", {}, el("th", {}, "序号"), columns.map((c) => el("th", {}, c)))),
+        el("tbody", {}, value.map((row, i) => el("tr", {}, el("td", {}, i + 1),
+          columns.map((c) => el("td", {}, row[c] === undefined ? "" : row[c]))))));
+    }
+    return el("ol", {}, value.map((item) => el("li", {}, item)));
+  }
+  if (value && typeof value === "object") {
+    return el("p", {}, Object.entries(value).map(([k, v]) => k + "：" + v).join("；"));
+  }
+  return el("p", {class: "pre"}, String(value));
+}
+
+async function showRecord() {
+  const slot = document.getElementById("record");
+  const id = decodeURIComponent(location.pathname.split("/").pop());
+  try {
+    const data = await api("GET", "/api/records/" + encodeURIComponent(id));
+    document.title = data.title + " · 示例市政务服务";
+    const fields = Object.entries(data.record).filter(([k]) => !HIDDEN.has(k));
+    slot.replaceChildren(
+      el("p", {class: "badge"}, data.kind_name),
+      el("h1", {}, data.title),
+      ...fields.map(([k, v]) => el("div", {class: "field"}, el("h2", {}, k), renderValue(k, v))));
+  } catch (e) {
+    slot.replaceChildren(el("h1", {}, "未找到"), el("p", {class: "error"}, e.message));
+  }
+}
+
+showRecord();
