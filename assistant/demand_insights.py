@@ -14,18 +14,21 @@ import io
 import os
 import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from assistant.demand_log import DemandLog
 from assistant.demand_topics import mine_topics
 from assistant.message_import import CitizenMessage, load_messages, messages_from_log
 from assistant.topic_store import TopicStore
-from indexing.embedder import Embedder
-from indexing.index import KnowledgeIndex
 from indexing.text import Lexicon
 from knowledge.loaders import load_knowledge_base
 from knowledge.store import KnowledgeBaseStore, atomic_write
+
+if TYPE_CHECKING:                       # the model and the vector store load only when a run needs them
+    from indexing.embedder import Embedder
+    from indexing.index import KnowledgeIndex
 
 EXPORT_COLUMNS = ("编号", "话题", "留言数", "点赞数", "趋势", "近30天", "前30天", "首次出现", "最近出现", "关键词",
                   "典型问题", "状态", "关联记录", "处理人", "处理时间")
@@ -59,8 +62,7 @@ class DemandInsights:
         messages, errors = self.messages(source, since)
         embed = None
         if semantic and self._embedder is not None and messages:
-            embedder = self._embedder()
-            embed = lambda texts: embedder.embed_passages(texts, kind="query")  # noqa: E731 – E5's symmetric prompt
+            embed = partial(self._embedder().embed_passages, kind="query")     # E5's prompt for symmetric tasks
         self._lexicon = self._lexicon or Lexicon()
         result = mine_topics(messages, embed=embed, lexicon=self._lexicon)
         self.store.assign(result.topics)

@@ -5,20 +5,23 @@ asked about car-park bundling at 伊景园滨河苑". A topic must therefore be 
 and one problem, not a category such as "物业" or "噪音". How messages are grouped:
 
 1. Each message is its title (the subject, or the question itself) plus the first
-   200 characters of its body; the places it names come from `place_names`.
+   200 characters of its body; the places its title names come from `place_names`.
 2. Two messages are similar when their wording is (TF-IDF over character 2–3-grams,
    which needs no word segmentation and so matches unsegmented names), when their
    problem is (the same, with place names removed), and — when an embedding is
-   given — when their titles, places taken out, mean the same (E5 with the query
-   prompt, rescaled so that unrelated pairs score 0: "搅拌站" and "搅拌厂" are one
-   problem; without the places, the model cannot mistake "same road" for "same issue").
+   given — when their titles mean the same (E5 with its query prompt, meant for
+   symmetric tasks, scored from 0.92 up so that only near-paraphrases count:
+   "搅拌站" and "搅拌厂", "捆绑销售车位" and "强制购买车位").
 3. The place decides: two messages naming different places are at most 0.15 as
    similar (so "麻将馆扰民" in five compounds stays five topics); two naming the same
    place are compared on their problem only (so one compound's parking, noise and
    cracked walls stay three topics).
 4. Average-linkage agglomerative clustering cuts the tree at a fixed similarity;
-   a second pass merges the resulting groups whose centroids agree (paraphrases of
-   the same complaint that no single pair of messages links).
+   a second pass merges the groups whose centroids agree (paraphrases that no single
+   pair of messages links). A group whose members name different places (joined
+   through messages that name none) is split by place; a group with neither a
+   common place nor a common name ("请加快…力度" templates, categories) is cut again,
+   twice as strictly.
 
 Thresholds were set by reading the largest topics of the 问政 benchmark messages.
 Ranking: size, plus growth (how many more messages in the last window than in the
@@ -60,10 +63,11 @@ EMBED_FLOOR = 0.92          # E5 title cosine counted as 0: above the 99th perce
 CUT = 0.2                   # average-linkage similarity at which the tree is cut
 MERGE = 0.3                 # centroid similarity at which groups are merged
 MIN_SIZE = 2
+# complaint boilerplate: frequent in messages, but says nothing about which issue
 _NOT_KEYWORDS = frozenset("""问题 反映 投诉 举报 咨询 关于 建议 请求 希望 要求 严重 相关 部门 解决 何时 能否 为什么 为何 什么 时候
-    如何 情况 存在 进行 有关 政府 领导 市民 居民 业主 我们 强烈 尽快 一下 合理 合法 是否 一直 至今 恳请 呼吁 请求 询问 市 区 县 省
-    多久 还有 为何 怎么办 谁来 到底 究竟 何年 何月 能不能 可否 再次 已经 目前 不能 不会 无人 不断 不要 一些 几点 几个 关注
-    附近 周边 旁边 周围 小区 社区 项目 才能 进一步 处理 整改 导致 影响 没有 不是 不到 可以 能够 进行 时间 现在
+    如何 情况 存在 进行 有关 政府 领导 市民 居民 业主 我们 强烈 尽快 一下 合理 合法 是否 一直 至今 恳请 呼吁 询问 市 区 县 省
+    多久 还有 怎么办 谁来 到底 究竟 何年 何月 能不能 可否 再次 已经 目前 不能 不会 无人 不断 不要 一些 几点 几个 关注
+    附近 周边 旁边 周围 小区 社区 项目 才能 进一步 处理 整改 导致 影响 没有 不是 不到 可以 能够 时间 现在
     加快 加强 推进 力度 步伐 刻不容缓 何年何月 何时何月""".split())
 
 
@@ -134,10 +138,10 @@ class MiningResult:
     embedded: bool = False
     left_out: int = 0                   # older messages beyond MAX_MESSAGES
 
-    def as_json(self, top: int | None = None) -> dict:
+    def as_json(self) -> dict:
         """The JSON of `govqa demand topics --json`; keys are only ever added."""
         return {
-            "topics": [t.as_json() for t in (self.topics[:top] if top else self.topics)],
+            "topics": [t.as_json() for t in self.topics],
             "n_messages": self.n_messages, "seconds": self.seconds, "n_topics": len(self.topics),
             "embedded": self.embedded, "left_out": self.left_out,
             "period": {"start": self.period_start.isoformat() if self.period_start else None,
@@ -235,7 +239,8 @@ class _Features:
 
 def _tfidf(docs: list, place_grams: set[str], analyzer: str | Callable = "char", min_df: int = 2,
            max_df: float | None = None) -> tuple[csr_matrix, np.ndarray]:
-    """Character n-gram TF-IDF, and a 0/1 mask of the n-grams that are not part of any place name.
+    """TF-IDF (character 2–3-grams unless another analyzer is given), and a 0/1 mask of the terms that are
+    not part of any place name.
 
     Very common n-grams (in over 5% of messages, and over 10) are dropped: "小区", "扰民" say
     which category, not which issue, and they dominate the cost of the similarity matrix.
@@ -346,8 +351,8 @@ class _Namer:
         return max((p for p, c in coverage.items() if c >= floor), key=lambda p: (len(p), coverage[p], p))
 
     def _phrase(self, members: np.ndarray, max_words: int = 4, max_chars: int = 8) -> str:
-        """For groups without a place name: the words most titles share, longest first (五矿万境,
-        人才购房补贴); a name that carries no place word is still what the issue is about."""
+        """For groups without a place name: the run of words most titles share, of those the longest
+        (五矿万境, 58车贷); a name that carries no place word is still what the issue is about."""
         counts: Counter[str] = Counter()
         for i in members:
             words = self.cut[i]
@@ -362,7 +367,7 @@ class _Namer:
         many members use (劳动东路 in 劳动东路魅力之城小区), aside."""
         in_names = Counter(w for i in members for w in {w for w in self.words[i] if any(w in p for p in self.named[i])})
         counts = Counter(w for i in members for w in self.words[i]
-                         if w not in place and in_names[w] < max(2, 0.3 * len(members)))
+                         if not (place and (w in place or place in w)) and in_names[w] < max(2, 0.3 * len(members)))
         needed = max(2, 0.2 * len(members))
         scored = sorted(((c / len(members) * self.idf[w], w) for w, c in counts.items() if c >= needed),
                         key=lambda s: (-s[0], s[1]))

@@ -75,6 +75,11 @@ class Assistant:
         self.sessions = sessions or SessionStore()
         self.max_question_chars = max_question_chars
 
+    def warm_up(self) -> None:
+        """Load the model and the lexical index now, so the first citizen does not wait for them."""
+        if self.index.hashes():
+            self.retriever.run("办理")
+
     def ask(self, question: str, session_id: str | None = None, channel: str = "cli") -> Answer:
         """Raises EmptyQuestion for input with nothing to answer (nothing is logged then)."""
         start = time.perf_counter()

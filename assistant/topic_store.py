@@ -57,19 +57,20 @@ class TopicStore:
     def assign(self, topics: list[Topic]) -> None:
         """Give each topic its stable id (new or carried over) and its resolution, and remember its members."""
         db = self._db()
-        stored = {row[0]: row for row in db.execute(
-            "SELECT id, label, place, keywords, record_id, resolved_by, resolved_at FROM topics")}
-        claimed: set[str] = set()
-        for i, stored_id in self._by_overlap(topics):
-            topics[i].id = stored_id
-            claimed.add(stored_id)
-        for topic in topics:
-            match = None if topic.id else _by_signature(topic, [r for t, r in stored.items() if t not in claimed])
-            if match:
-                topic.id = match
-                claimed.add(match)
-        now = time.time()
         with db:
+            db.execute("BEGIN IMMEDIATE")       # one run at a time: two runs never hand out the same new id
+            stored = {row[0]: row for row in db.execute(
+                "SELECT id, label, place, keywords, record_id, resolved_by, resolved_at FROM topics")}
+            claimed: set[str] = set()
+            for i, stored_id in self._by_overlap(topics):
+                topics[i].id = stored_id
+                claimed.add(stored_id)
+            for topic in topics:
+                match = None if topic.id else _by_signature(topic, [r for t, r in stored.items() if t not in claimed])
+                if match:
+                    topic.id = match
+                    claimed.add(match)
+            now = time.time()
             next_number = _next_number(stored)
             for topic in topics:
                 if not topic.id:

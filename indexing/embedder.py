@@ -172,8 +172,12 @@ class Embedder:
 def _quantize_int8(model) -> None:
     """Replace every Linear layer of the transformer by a dynamically quantised int8 one (weights int8,
     activations quantised per batch); embeddings, layer norms and pooling stay fp32."""
+    import warnings
+
     import torch
 
     transformer = model[0]
-    transformer.auto_model = torch.ao.quantization.quantize_dynamic(
-        transformer.auto_model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+    with warnings.catch_warnings():  # torch marks its quantised tensors deprecated; the pinned torch has them
+        warnings.simplefilter("ignore", UserWarning)
+        transformer.auto_model = torch.ao.quantization.quantize_dynamic(
+            transformer.auto_model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)

@@ -107,8 +107,7 @@ class KnowledgeHistory:
         target = self.get(record_id, version)
         previous = next((v for v in reversed(self.versions(record_id)) if v.version < version), None)
         before, after = _readable(previous.fields if previous else None), _readable(target.fields)
-        label = lambda v: f"{record_id} 版本 {v.version}（{v.author or '未知'}，{v.as_dict()['time']}）"  # noqa: E731
-        return "".join(difflib.unified_diff(before, after, label(previous) if previous else "（无）", label(target)))
+        return "".join(difflib.unified_diff(before, after, _label(previous) if previous else "（无）", _label(target)))
 
     # ---- writing ----------------------------------------------------------------
     @contextmanager
@@ -163,6 +162,10 @@ def _relative(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+def _label(v: Version) -> str:
+    return f"{v.record_id} 版本 {v.version}（{v.author or '未知'}，{v.as_dict()['time']}）"
 
 
 def _readable(fields: dict | None) -> list[str]:

@@ -142,10 +142,10 @@ class KnowledgeBaseStore:
     def _replace(self, path: Path, data: bytes | None, author: str, action: str, subject: set[str]) -> None:
         """Write (or, with None, delete) a knowledge-base file and record a version of each record it changes
         (`subject`: the records the editor meant to change; the others of the file are only kept)."""
-        current = path.read_bytes() if path.exists() else None
-        before = {r.id: r for r in (load_file(path).records if current is not None else [])}
-        after = {r.id: r for r in (_probe(path, data).records if data is not None else [])}
-        with self.history.change() as change:
+        with self.history.change() as change:     # also keeps another process's change out until this one is done
+            current = path.read_bytes() if path.exists() else None
+            before = {r.id: r for r in (load_file(path).records if current is not None else [])}
+            after = {r.id: r for r in (_probe(path, data).records if data is not None else [])}
             for rid in sorted(before.keys() | after.keys()):
                 old, new = before.get(rid), after.get(rid)
                 if _hash(old) != _hash(new):

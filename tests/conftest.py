@@ -49,6 +49,7 @@ def sample_index(tmp_path_factory, embedder):
 @pytest.fixture(scope="session")
 def indexed_data_dir(tmp_path_factory, settings, sample_index) -> Path:
     """A data directory as `govqa index` leaves it, for tests that run the command line in a subprocess.
+    Shared: tests copy it (`shutil.copytree(..., symlinks=True)`) before writing to it.
 
     The model is linked, not copied; the embedding cache (warm once `sample_index` exists) is copied.
     """

@@ -145,3 +145,9 @@ def test_ask_json_has_the_public_keys(capsys, monkeypatch, sample_index, tmp_pat
     assert {"answered", "decision", "answer", "citations", "latency_ms"} <= set(data)
     assert data["decision"] == "answered" and data["answered"] is True
     assert {"n", "record_id", "title", "section", "score"} <= set(data["citations"][0])
+
+
+def test_questions_about_a_policy_document_answer_from_its_metadata(assistant):
+    answer = assistant.ask("灵活就业人员养老保险实施办法的文号是多少，哪天开始施行")
+    assert answer.answered and answer.citations[0].record_id == "p-social-flexible-pension"
+    assert "示人社规〔2026〕1号" in answer.answer and "2026-02-01" in answer.answer

@@ -274,3 +274,18 @@ def test_editor_edits_a_fee_and_the_next_answer_has_it(page, server, screenshots
     expect(page.locator("#demand tr").first).to_contain_text("我家的狗需要办狗证吗")
     expect(page.locator("#demand tr").first).to_contain_text("拒答")
     page.screenshot(path=screenshots / "editor-demand.png")
+
+
+def test_editor_topics_tab_charts_the_refused_questions(page, server, screenshots):
+    for question in ("养狗需要办狗证吗", "家里养的狗要去哪里办狗证", "办狗证需要什么材料"):  # nothing answers these
+        page.request.post(server.url + "/api/ask", data={"question": question})
+    log_in(page, server, EDITOR, "/editor")
+    page.click("[data-tab=topics]")
+    page.click("#topics-refresh")
+    dog = page.locator("#topics tr", has_text="办狗证")
+    expect(dog).to_have_count(1)
+    expect(page.locator("#topics-status")).to_contain_text("本次用时")
+    assert page.locator("#topics-bar svg rect").count() >= 1 and page.locator("#topics-line svg polyline").count() >= 1
+    expect(dog.locator(".handling")).to_contain_text("未解决")
+    expect(page.locator("#topics-export")).to_be_visible()
+    page.screenshot(path=screenshots / "editor-topics.png", full_page=True)

@@ -241,3 +241,44 @@ def test_removed_row_and_hand_edits_are_kept(kb_copy: Path):
     back = next(r for r in load_knowledge_base(kb_copy).records if r.id == FAQ)
     assert "手工修改" in back.answer and store.versions(FAQ)[-1].action == "restore"
     assert load_knowledge_base(kb_copy).errors == []
+
+
+@pytest.mark.slow
+def test_editor_console_shows_history_and_restores_with_reindex(tmp_path: Path, kb_copy: Path, settings, embedder):
+    import dataclasses
+
+    from fastapi.testclient import TestClient
+
+    from assistant.demand_log import DemandLog
+    from assistant.service import Assistant
+    from ui.app import create_app
+    from ui.auth import Accounts
+
+    cfg = dataclasses.replace(settings, data_dir=tmp_path / "data", kb_dir=kb_copy)
+    accounts = Accounts(tmp_path / "users.json")
+    accounts.add("ed", "editor", "editor-pass-1")
+    accounts.add("op", "agent", "agent-pass-1")
+    index = KnowledgeIndex(cfg.data_dir, embedder.model_name, embedder=embedder)
+    app = create_app(cfg, Assistant(index, DemandLog(cfg.data_dir / "demand.sqlite")), accounts)
+    editor, agent = TestClient(app), TestClient(app)
+    editor.post("/api/login", json={"username": "ed", "password": "editor-pass-1"})
+    agent.post("/api/login", json={"username": "op", "password": "agent-pass-1"})
+    original = editor.get(f"/api/editor/records/{GUIDE}").json()
+    for fee in ("普通护照每本150元", "普通护照每本180元"):
+        opened = editor.get(f"/api/editor/records/{GUIDE}").json()
+        saved = editor.put(f"/api/editor/records/{GUIDE}", json={
+            "kind": "guide", "fields": {**opened["record"], "收费标准": fee}, "base_hash": opened["hash"]})
+        assert saved.status_code == 200, saved.text
+
+    history = editor.get(f"/api/editor/records/{GUIDE}/history").json()["versions"]
+    assert [(v["action"], v["author"]) for v in history] == [("baseline", ""), ("edit", "ed"), ("edit", "ed")]
+    third = editor.get(f"/api/editor/records/{GUIDE}/history/3").json()
+    assert "-收费标准: 普通护照每本150元" in third["diff"] and third["record"]["收费标准"] == "普通护照每本180元"
+    assert agent.get(f"/api/editor/records/{GUIDE}/history").status_code == 403
+    assert TestClient(app).post(f"/api/editor/records/{GUIDE}/history/1/restore").status_code == 401
+
+    restored = editor.post(f"/api/editor/records/{GUIDE}/history/1/restore")
+    assert restored.status_code == 200 and restored.json()["hash"] == original["hash"]
+    assert index.record(GUIDE).content_hash == original["hash"]                    # re-indexed at once
+    assert editor.get(f"/api/editor/records/{GUIDE}/history").json()["versions"][-1]["action"] == "restore"
+    assert editor.get(f"/api/editor/records/{GUIDE}/history/9").status_code == 404

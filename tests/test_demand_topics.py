@@ -201,10 +201,11 @@ def test_cli_prints_the_required_json(tmp_path: Path, corpus_file: Path, monkeyp
 @pytest.mark.skipif(not BENCH.exists(), reason="benchmark messages not present")
 def test_bench_messages_give_their_known_hot_issues_quickly(lexicon):
     """The 4,326 问政 messages, lexical grouping only (no model; it merges fewer paraphrases than with
-    embeddings, see README): the two best-known hot issues of this set lead, in well under a minute."""
+    embeddings, see README): the two best-known hot issues of this set lead. It took 18–20 s on the shared
+    2-core development machine; the bound leaves room for a busier one."""
     started = time.perf_counter()
     result = mine_topics(load_messages(BENCH).messages, lexicon=lexicon)
-    assert time.perf_counter() - started < 60
+    assert time.perf_counter() - started < 120
     largest = sorted(result.topics, key=lambda t: -t.size)[:3]
     assert any("伊景园滨河苑" in t.label and "捆绑" in t.keywords and t.size >= 20 for t in largest)
     assert any("丽发新城" in t.label and "搅拌站" in t.keywords and t.size >= 10 for t in largest)

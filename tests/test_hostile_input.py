@@ -6,9 +6,11 @@ bounded so the suite stays quick. Also: instructions planted in knowledge-base c
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from contextlib import redirect_stderr, redirect_stdout
@@ -141,9 +143,10 @@ def test_configured_limit_cuts_with_a_notice(sample_index, tmp_path):
 
 
 @pytest.mark.slow
-def test_govqa_ask_process_survives_undecodable_bytes(indexed_data_dir: Path):
+def test_govqa_ask_process_survives_undecodable_bytes(indexed_data_dir: Path, tmp_path: Path):
     """Bytes that are not UTF-8 reach Python as lone surrogates; the tokenizer used to crash on them."""
-    env = {**os.environ, "GOVQA_DATA_DIR": str(indexed_data_dir)}
+    shutil.copytree(indexed_data_dir, tmp_path / "data", symlinks=True)
+    env = {**os.environ, "GOVQA_DATA_DIR": str(tmp_path / "data")}
     run = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", b"\xff\xfe\x80" + "护照要带什么".encode(), "--json"],
                          env=env, capture_output=True, timeout=300)
     assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")[-2000:]
@@ -203,9 +206,6 @@ def test_planted_instruction_is_text_and_an_obedient_model_is_overruled(planted_
 @pytest.fixture(scope="module")
 def web(sample_index, tmp_path_factory, settings):
     """The web app over the sample index; server exceptions become responses, as for a real client."""
-    import dataclasses
-    import shutil
-
     from fastapi.testclient import TestClient
 
     from ui.app import create_app

@@ -1,13 +1,15 @@
 """The REST API. Public: ask, feedback, records, health. Staff: login, the hotline console's ask, the editor's
-records and demand view (see ui/auth.py for who may use which)."""
+records, demand view and demand-topics dashboard (see ui/auth.py for who may use which)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, StrictBool
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from assistant.question import EmptyQuestion
@@ -18,6 +20,7 @@ from ui.auth import COOKIE, SESSION_TTL_S, StaffUser, current_user, require
 from ui.backend import Backend
 from ui.errors import Rejected
 from ui.hotline import hotline_answer
+from ui.topics import EXPORT_TYPES, TopicsDesk
 
 router = APIRouter(prefix="/api")
 MAX_BODY_QUESTION = 10_000   # longer questions are cut by the assistant (GOVQA_MAX_QUESTION_CHARS) with a notice
@@ -188,10 +191,68 @@ def editor_delete(record_id: str, request: Request, user: StaffUser = Depends(re
     return editing.remove(_backend(request), record_id, author=user.name)
 
 
+@router.get("/editor/records/{record_id}/history", summary="一条记录的各个版本：何时、谁、做了什么")
+def editor_history(record_id: str, request: Request, user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.history(_backend(request), record_id)
+
+
+@router.get("/editor/records/{record_id}/history/{number}", summary="某个版本的内容，以及它相对上一版本改了什么")
+def editor_version(record_id: str, number: int, request: Request,
+                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.version(_backend(request), record_id, number)
+
+
+@router.post("/editor/records/{record_id}/history/{number}/restore", summary="恢复为该版本（作为新版本保存并立即索引）")
+def editor_restore(record_id: str, number: int, request: Request,
+                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return editing.restore(_backend(request), record_id, number, author=user.name)
+
+
 @router.get("/editor/demand", summary="需求信号：拒答、需澄清和被点踩的问题，最新在前，附次数")
 def editor_demand(request: Request, limit: int = Query(default=200, ge=1, le=1000),
                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
     return {"signals": _backend(request).log.demand_signals(limit)}
+
+
+# ---- demand topics (editor console) -----------------------------------------------
+class TopicsRefresh(BaseModel):
+    since: dt.date | None = Field(default=None, description="只用这一天及以后的需求信号；不填则用全部")
+
+
+class TopicResolve(BaseModel):
+    record_id: str = Field(min_length=1, max_length=100, description="解决这个话题的办事指南或常见问题的 id")
+
+
+def _topics(request: Request) -> TopicsDesk:
+    return request.app.state.topics
+
+
+@router.get("/editor/topics", summary="需求主题看板：最近一次计算的话题，及柱状图、折线图的数据")
+def editor_topics(request: Request, top: int = Query(default=10, ge=1, le=30, description="图中画前几个话题"),
+                  limit: int = Query(default=200, ge=1, le=1000, description="列表中最多几个话题"),
+                  user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return _topics(request).board(top, limit)
+
+
+@router.post("/editor/topics/refresh", summary="从需求日志重新计算话题（可能要数十秒；话题编号和处理状态保留）")
+async def editor_topics_refresh(request: Request, body: TopicsRefresh | None = None,
+                                user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    # a worker thread does the embedding and clustering, so the server keeps answering meanwhile
+    return await run_in_threadpool(_topics(request).refresh, body.since if body else None)
+
+
+@router.post("/editor/topics/{topic_id}/resolve", summary="标记话题已解决：关联一条记录并立即索引它")
+def editor_topic_resolve(topic_id: str, body: TopicResolve, request: Request,
+                         user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return _topics(request).resolve(topic_id, body.record_id, by=user.name)
+
+
+@router.get("/editor/topics/export", summary="导出最近一次计算的话题（CSV 或 XLSX，用于周报）")
+def editor_topics_export(request: Request, kind: Literal["csv", "xlsx"] = Query(default="csv", alias="format"),
+                         user: StaffUser = Depends(require("editor"))) -> Response:
+    content, name = _topics(request).export(kind)
+    return Response(content, media_type=EXPORT_TYPES[kind],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"], include_in_schema=False)

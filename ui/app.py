@@ -21,6 +21,7 @@ from ui.backend import Backend
 from ui.citizen import CSS, THEME, citizen_chat
 from ui.rate_limit import RateLimitMiddleware, rules_from_env
 from ui.security import BodyLimitMiddleware, SecurityHeadersMiddleware, frame_ancestors_from_env, max_body_from_env
+from ui.topics import TopicsDesk
 
 
 def widget_origins() -> list[str]:
@@ -38,6 +39,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None, accounts:
     app = FastAPI(title="政务问答助手 API", description="智慧政务问答助手的接口；员工接口需先登录（/api/login）。",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.backend = backend
+    app.state.topics = TopicsDesk(backend)
     # the last added runs first: security headers on everything, then CORS (a 429 still carries its headers)
     rules, exempt = rules_from_env()
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_from_env())
@@ -56,11 +58,16 @@ def create_app(settings: Settings, assistant: Assistant | None = None, accounts:
 
 def serve(settings: Settings, host: str, port: int) -> None:
     import sys
+    import time
 
     import uvicorn
 
     app = create_app(settings)
     backend: Backend = app.state.backend
+    started = time.perf_counter()
+    with backend.lock:
+        backend.assistant.warm_up()
+    print(f"模型与索引已加载（{time.perf_counter() - started:.1f} 秒）", file=sys.stderr)
     if not backend.indexed():
         print("提示：知识库还没有索引，市民端会请来访者稍后再试；运行 govqa index 或在编辑台新增记录。", file=sys.stderr)
     if not backend.accounts.all():

@@ -108,6 +108,42 @@ def remove(backend: Backend, record_id: str, author: str = "") -> dict:
     return {"id": record_id, "source": _relative(backend, str(path))}
 
 
+def history(backend: Backend, record_id: str) -> dict:
+    """Every version of a record, oldest first: when, who, what kind of change."""
+    versions = backend.store.versions(record_id)
+    if not versions:
+        raise Rejected(404, f"记录 {record_id} 还没有修改历史")
+    return {"id": record_id, "versions": [v.as_dict() for v in versions]}
+
+
+def version(backend: Backend, record_id: str, number: int) -> dict:
+    """One version: the record as it was, and what it changed against the version before (unified diff)."""
+    store = backend.store
+    found = next((v for v in store.versions(record_id) if v.version == number), None)
+    if found is None:
+        raise Rejected(404, f"记录 {record_id} 没有版本 {number}")
+    return {**found.as_dict(), "record": found.fields, "diff": store.diff(record_id, number)}
+
+
+def restore(backend: Backend, record_id: str, number: int, author: str = "") -> dict:
+    """Bring back an earlier version (as a new version) and re-index the record at once."""
+    with backend.edit_lock:
+        try:
+            path = backend.store.restore(record_id, number, author=author)
+        except KeyError as exc:
+            raise Rejected(404, str(exc.args[0])) from None
+        except ValueError as exc:
+            raise Rejected(409, str(exc)) from None
+        record = _find(backend, record_id)
+        with backend.lock:
+            if record is None:
+                backend.index.delete([record_id])
+            else:
+                backend.index.upsert([record])
+    return {"id": record_id, "source": _relative(backend, str(path)),
+            "hash": record.content_hash if record is not None else None}
+
+
 def _find(backend: Backend, record_id: str):
     return next((r for r in load_knowledge_base(backend.settings.kb_dir).records if r.id == record_id), None)
 
