@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -47,6 +48,7 @@ from sklearn.preprocessing import normalize as unit_rows
 
 from assistant.message_import import CitizenMessage
 from assistant.place_names import name_bigrams, places, strip_admin
+from indexing.aspects import ASPECTS
 from indexing.text import STOPWORDS, Lexicon, normalize
 
 Embed = Callable[[list[str]], np.ndarray]
@@ -69,6 +71,11 @@ _NOT_KEYWORDS = frozenset("""问题 反映 投诉 举报 咨询 关于 建议 �
     多久 还有 怎么办 谁来 到底 究竟 何年 何月 能不能 可否 再次 已经 目前 不能 不会 无人 不断 不要 一些 几点 几个 关注
     附近 周边 旁边 周围 小区 社区 项目 才能 进一步 处理 整改 导致 影响 没有 不是 不到 可以 能够 时间 现在
     加快 加强 推进 力度 步伐 刻不容缓 何年何月 何时何月""".split())
+
+
+# how a service question asks (要带什么材料, 在哪里办, 怎么申请): shared by questions about any service, so it
+# must not make 办狗证 and 办护照 one topic
+_ASKING = re.compile("|".join(ASPECTS[a][1].pattern for a in ("materials", "process", "location", "time_limit", "online")))
 
 
 @dataclass
@@ -165,7 +172,8 @@ def mine_topics(messages: Sequence[CitizenMessage], embed: Embed | None = None, 
     titles = [normalize(m.subject or m.body) for m in chosen]
     heads = [normalize(m.body)[:HEAD_CHARS] if m.subject else "" for m in chosen]
     named = [places(t) for t in titles]
-    features = _Features.of(titles, heads, named, embed([t[:HEAD_CHARS] for t in titles]) if embed else None)
+    asked = [_ASKING.sub(" ", t) for t in titles]
+    features = _Features.of(asked, heads, named, embed([t[:HEAD_CHARS] for t in asked]) if embed else None)
     similarity = features.similarity()
     labels = _cluster(similarity, CUT)
     if labels.max() > 0:                # second pass: paraphrases that no single pair of messages links

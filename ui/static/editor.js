@@ -1,6 +1,7 @@
 "use strict";
 // The editor console: find records, edit them in forms generated from the record models' JSON schema,
 // save (the server validates, writes the file and re-indexes the record), and read the demand signals.
+// The open record's version history is history.js.
 const $ = (id) => document.getElementById(id);
 const KINDS = {guide: "办事指南", policy: "政策文件", faq: "常见问题"};
 const LONG = new Set(["说明", "答案", "text", "办理对象", "办理地点与时间", "收费标准", "网上办理入口", "备注"]);
@@ -106,6 +107,7 @@ function showForm(kind, record, meta) {
   $("form-source").textContent = meta || "";
   $("form-message").replaceChildren();
   $("delete").hidden = !current.id;
+  hideHistory();
   $("save").disabled = false;
   $("empty").hidden = true;
   $("record-form").hidden = false;
@@ -165,6 +167,7 @@ async function save(event) {
     $("form-message").replaceChildren(el("p", {class: "ok"},
       "已保存到 " + result.source + "，并已重新索引（嵌入 " + result.index.chunks_embedded + " 个片段），新问题立即按新内容回答。"));
     $("delete").hidden = false;
+    historyChanged();
     $("form-source").textContent = "文件：" + result.source;
     loadList();
   } catch (e) {
