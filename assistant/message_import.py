@@ -23,6 +23,7 @@ from typing import Any
 
 from assistant.demand_log import DemandLog
 from assistant.privacy import mask_pii
+from knowledge.loaders import xlsx_rows
 
 SUPPORTED = (".jsonl", ".json", ".xlsx", ".csv")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -150,20 +151,10 @@ def _read_text(path: Path) -> str:
 
 
 def _xlsx_rows(path: Path) -> list[dict[str, Any]]:
-    from openpyxl import load_workbook
-
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        return xlsx_rows(path)
     except Exception as exc:  # openpyxl raises several unrelated types for a damaged file
         raise ValueError(f"{path.name} 不是有效的 XLSX 文件：{exc}") from exc
-    try:
-        rows = list(book.worksheets[0].iter_rows(values_only=True))
-    finally:
-        book.close()
-    if not rows:
-        return []
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    return [dict(zip(header, row)) for row in rows[1:] if any(c not in (None, "") for c in row)]
 
 
 def _field(row: dict, name: str) -> Any:

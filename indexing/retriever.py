@@ -29,6 +29,7 @@ from indexing.text import normalize, pinyin_key
 
 Mode = Literal["hybrid", "bm25", "dense"]
 W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT, W_DOCUMENT = 0.3, 0.2, 2.0, 0.8, 1.5, 2.5
+NEAR_DUPLICATE = 0.9  # Jaccard of character 5-grams above which two policies are the same notice reposted
 LEXICAL_POOL, DENSE_POOL, Z_POOL = 400, 100, 50
 # words by which a citizen asks about the document itself rather than the service
 _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施办法|管理办法|通知|规定|条例|第[一二三四五六七八九十]+条|政策依据|哪个文件")
@@ -109,6 +110,7 @@ class HybridRetriever:
             self.__dict__.update(state)
             self.chunk_pos = {c.id: i for i, c in enumerate(self.chunks)}
             self._token_cache: dict[str, frozenset[str]] = {}
+            self._shingles: dict[str, frozenset[str]] = {}
             self._generation = generation
 
     # ---- building and saving the lexical structures ----------------------------
@@ -292,8 +294,31 @@ class HybridRetriever:
         order = list(np.argsort(-fused)[: max(top_k, 1) * 3])
         if route_faq is not None:
             order = [route_faq] + [i for i in order if i != route_faq]
-        return self._hits(order[:top_k], fused, dense, tokens, chunk_lex, chunk_dense, title_hits, route_faq,
-                          ASPECT_FIELDS.get(aspect, ""))
+        return self._hits(self._distinct(order, top_k), fused, dense, tokens, chunk_lex, chunk_dense, title_hits,
+                          route_faq, ASPECT_FIELDS.get(aspect, ""))
+
+    def _distinct(self, order: list[int], top_k: int) -> list[int]:
+        """A reposted notice (a policy nearly identical to one ranked above it) gives its place to the next candidate."""
+        kept: list[int] = []
+        seen: list[frozenset[str]] = []
+        for i in order:
+            grams = self._policy_shingles(self.record_ids[i]) if self.is_policy[i] else frozenset()
+            if grams and any(len(grams & g) >= NEAR_DUPLICATE * len(grams | g) for g in seen):
+                continue
+            kept.append(i)
+            if grams:
+                seen.append(grams)
+            if len(kept) == top_k:
+                break
+        return kept
+
+    def _policy_shingles(self, record_id: str) -> frozenset[str]:
+        grams = self._shingles.get(record_id)
+        if grams is None:
+            record = self.index.record(record_id)
+            text = re.sub(r"[\W_]+", "", "".join(s.text for s in getattr(record, "sections", [])))
+            grams = self._shingles[record_id] = frozenset(text[i : i + 5] for i in range(len(text) - 4))
+        return grams
 
     def _region_adjustment(self, named: list[str]) -> np.ndarray:
         adjust = np.zeros(len(self.record_ids), dtype=np.float32)

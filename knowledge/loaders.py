@@ -88,7 +88,7 @@ def load_file(path: Path) -> LoadResult:
         if suffix == ".csv":
             return _from_table(path, _csv_rows(path))
         if suffix == ".xlsx":
-            return _from_table(path, _xlsx_rows(path))
+            return _from_table(path, xlsx_rows(path))
         if suffix in UNSTRUCTURED:
             return _from_plain_policy(path)
     except _FileProblem as exc:
@@ -208,7 +208,7 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
     return list(csv.DictReader(io.StringIO(_read_text(path))))
 
 
-def _xlsx_rows(path: Path) -> list[dict[str, Any]]:
+def xlsx_rows(path: Path) -> list[dict[str, Any]]:
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
