@@ -74,6 +74,9 @@ def pack(sentences: list[str], max_chars: int = MAX_CHARS) -> list[str]:
     return pieces
 
 
+CHUNKING_VERSION = 2  # raise when chunk_record's output changes, so `govqa index` re-chunks every record
+
+
 def chunk_record(record: ServiceGuide | Policy | FAQ) -> list[Chunk]:
     if isinstance(record, ServiceGuide):
         return _guide_chunks(record)

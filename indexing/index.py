@@ -18,7 +18,7 @@ from typing import Iterable, Sequence
 
 from pydantic import TypeAdapter
 
-from indexing.chunking import Chunk, chunk_record
+from indexing.chunking import CHUNKING_VERSION, Chunk, chunk_record
 from indexing.embedder import Embedder, EmbeddingCache, embedding_identity
 from indexing.text import Lexicon
 from indexing.vector_store import VectorStore, collection_name
@@ -126,7 +126,13 @@ class KnowledgeIndex:
         wanted = {r.id: r for r in records}
         report.removed = sorted(set(self.hashes()) - set(wanted))
         self.delete(report.removed)
-        self._write(list(wanted.values()), report, progress)
+        recipe = f"{CHUNKING_VERSION}:{self.lexicon.fingerprint}"
+        if not self.hashes():
+            self._set_recipe(recipe)  # a first build, even one interrupted and resumed, uses this recipe throughout
+        stale = self._meta("recipe") != recipe  # chunking or lexicon changed: every record is re-chunked
+        self._write(list(wanted.values()), report, progress, force=stale)
+        if stale:
+            self._set_recipe(recipe)
         report.chunks_total = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
         return report
 
@@ -156,9 +162,18 @@ class KnowledgeIndex:
             self.db.execute(_BUMP)
         return len(extra) + len(missing_records)
 
-    def _write(self, records: list[AnyRecord], report: IndexReport, progress: bool) -> None:
+    def _set_recipe(self, recipe: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('recipe', ?)", (recipe,))
+
+    def _meta(self, key: str) -> object:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _write(self, records: list[AnyRecord], report: IndexReport, progress: bool, force: bool = False) -> None:
+        """Unchanged chunk texts still hit the embedding cache, so a forced re-chunk costs little model time."""
         old_hashes = self.hashes()
-        todo = [r for r in records if old_hashes.get(r.id) != r.content_hash]
+        todo = records if force else [r for r in records if old_hashes.get(r.id) != r.content_hash]
         report.unchanged += len(records) - len(todo)
         if not todo:
             return

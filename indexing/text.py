@@ -8,6 +8,8 @@ that either wording produces.
 
 from __future__ import annotations
 
+import hashlib
+
 import logging
 import re
 import unicodedata
@@ -85,6 +87,11 @@ class Lexicon:
         self._load()
 
     def _load(self) -> None:
+        digest = hashlib.sha256()
+        for name in ("userdict.txt", "synonyms.txt", "places.txt"):
+            path = self.directory / name
+            digest.update(name.encode() + (path.read_bytes() if path.exists() else b""))
+        self.fingerprint = digest.hexdigest()[:16]  # what indexed tokens depend on: an edit means re-tokenising
         userdict = self.directory / "userdict.txt"
         if userdict.exists():
             for line in userdict.read_text(encoding="utf-8").splitlines():

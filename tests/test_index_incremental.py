@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from indexing.chunking import chunk_record
 from indexing.index import KnowledgeIndex
+from indexing.retriever import HybridRetriever
+from indexing.text import LEXICON_DIR, Lexicon
 from knowledge.loaders import load_knowledge_base
 
 pytestmark = pytest.mark.slow
@@ -92,3 +95,18 @@ def test_vectors_the_manifest_does_not_know_are_repaired(tmp_path: Path, kb_copy
     report = KnowledgeIndex(tmp_path, embedder.model_name, embedder=embedder).index(records)
     assert report.repaired >= 1 and "g-passport" in report.added
     assert consistent(index, records)
+
+
+def test_a_lexicon_edit_re_tokenises_every_record(tmp_path: Path, kb_copy: Path, embedder):
+    lexicon_dir = tmp_path / "lexicon"
+    shutil.copytree(LEXICON_DIR, lexicon_dir)
+    records = load_knowledge_base(kb_copy).records
+    KnowledgeIndex(tmp_path / "data", embedder.model_name, lexicon=Lexicon(lexicon_dir), embedder=embedder).index(records)
+    with (lexicon_dir / "synonyms.txt").open("a", encoding="utf-8") as fh:
+        fh.write("护照 洋本本\n")
+    index = KnowledgeIndex(tmp_path / "data", embedder.model_name, lexicon=Lexicon(lexicon_dir), embedder=embedder)
+    report = index.index(records)
+    assert report.unchanged == 0 and len(report.updated) == len(records)
+    hits = HybridRetriever(index, "bm25").run("洋本本怎么办", top_k=3)
+    assert "g-passport" in [h.record_id for h in hits]
+    assert index.index(records).unchanged == len(records)  # and the next run has nothing to do
