@@ -23,7 +23,7 @@ from typing import Any
 
 from assistant.demand_log import DemandLog
 from assistant.privacy import mask_pii
-from knowledge.loaders import xlsx_rows
+from knowledge.loaders import jsonl_items, xlsx_rows
 
 SUPPORTED = (".jsonl", ".json", ".xlsx", ".csv")
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -117,17 +117,7 @@ def messages_from_log(log: DemandLog, since: dt.datetime | None = None) -> list[
 def _rows(path: Path, suffix: str) -> list[tuple[str, dict | str]]:
     """(where, row) pairs; a row that cannot be read at all is its error message instead."""
     if suffix == ".jsonl":
-        out: list[tuple[str, dict | str]] = []
-        for n, line in enumerate(_read_text(path).splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as exc:
-                out.append((f"第{n}行", f"JSON 格式错误：{exc.msg}"))
-                continue
-            out.append((f"第{n}行", item if isinstance(item, dict) else "应为 JSON 对象"))
-        return out
+        return [(f"第{n}行", item) for n, item in jsonl_items(_read_text(path))]
     if suffix == ".json":
         try:
             items = json.loads(_read_text(path))

@@ -116,7 +116,7 @@ class KnowledgeIndex:
 
     def generation(self) -> int:
         """Grows with every change, so searchers in any process know when to reload."""
-        return self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()[0]
+        return self._meta("generation")
 
     # ---- writing -------------------------------------------------------------
     def index(self, records: Sequence[AnyRecord], progress: bool = False) -> IndexReport:

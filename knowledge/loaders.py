@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import yaml
 from pydantic import TypeAdapter, ValidationError
@@ -189,18 +189,24 @@ def _from_dicts(path: Path, items: Iterable[Any]) -> LoadResult:
     return result
 
 
-def _from_jsonl(path: Path) -> LoadResult:
-    result = LoadResult()
-    for n, line in enumerate(_read_text(path).splitlines(), 1):
+def jsonl_items(text: str) -> Iterator[tuple[int, dict | str]]:
+    """(line number, object) for each non-empty line; a line that is no JSON object gives the reason instead."""
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            result.errors.append(LoadError(str(path), f"第{n}行", "", f"JSON 格式错误：{exc.msg}"))
+            yield n, f"JSON 格式错误：{exc.msg}"
             continue
+        yield n, item if isinstance(item, dict) else "应为 JSON 对象"
+
+
+def _from_jsonl(path: Path) -> LoadResult:
+    result = LoadResult()
+    for n, item in jsonl_items(_read_text(path)):
         result.extend(_from_dicts(path, [item]) if isinstance(item, dict) else
-                      LoadResult(errors=[LoadError(str(path), f"第{n}行", "", "应为 JSON 对象")]))
+                      LoadResult(errors=[LoadError(str(path), f"第{n}行", "", item)]))
     return result
 
 
