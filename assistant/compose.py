@@ -17,6 +17,7 @@ from knowledge.models import FAQ, Policy, ServiceGuide
 
 TITLE_WORD_WEIGHT = 0.2   # a title word identifies the document, rarely the passage
 PREFERRED_BONUS = 0.25
+PASSAGE_CHARS = 300       # a phone screen or two; NCP dev: the median answer is then 285 characters
 FOLLOW_UP_HINT = "还可以问：要带什么材料、怎么办理、在哪里办、多久办好、要不要钱。"
 
 
@@ -92,7 +93,7 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
 
 
 def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon, weights: dict[str, float],
-                 max_chars: int = 285, preferred: str = "", title: str = "") -> str:
+                 max_chars: int = PASSAGE_CHARS, preferred: str = "", title: str = "") -> str:
     """The window of sentences, at most `max_chars` long, whose opening best matches the question.
 
     Questions restate the context an answer follows, so a window is scored by its
@@ -145,7 +146,7 @@ def compose_policy(policy: Policy, query: str, lexicon: Lexicon, weights: dict[s
     located = [(section.heading, s) for section in policy.sections for s in split_sentences(section.text)]
     facts = policy_facts(policy) if DOCUMENT_FACTS.search(query) else ""
     passage = best_passage([s for _, s in located], query_tokens, lexicon, weights,
-                           max_chars=285 - len(facts), preferred=best_chunk, title=policy.title)
+                           max_chars=PASSAGE_CHARS - len(facts), preferred=best_chunk, title=policy.title)
     heading = next((h for h, s in located if s and s in passage), "")
     prefix = f"{heading}：" if "条" in heading else ""
     quoted = f"{prefix}“{passage}”" if passage else ""
