@@ -45,7 +45,7 @@ class VectorStore:
         self.collection = self.client.get_or_create_collection(
             name, embedding_function=None, configuration={"hnsw": {"space": "cosine", "ef_search": EF_SEARCH}}
         )
-        if (self.collection.configuration.get("hnsw") or {}).get("ef_search") != EF_SEARCH:
+        if (self.collection.configuration_json.get("hnsw") or {}).get("ef_search") != EF_SEARCH:
             self.collection.modify(configuration={"hnsw": {"ef_search": EF_SEARCH}})
 
     def upsert(self, ids: list[str], vectors: np.ndarray, metadatas: list[dict], documents: list[str]) -> None:
