@@ -303,7 +303,7 @@ class HybridRetriever:
         seen: list[frozenset[str]] = []
         for i in order:
             grams = self._policy_shingles(self.record_ids[i]) if self.is_policy[i] else frozenset()
-            if grams and any(len(grams & g) >= NEAR_DUPLICATE * len(grams | g) for g in seen):
+            if grams and any(_near_duplicate(grams, g) for g in seen):
                 continue
             kept.append(i)
             if grams:
@@ -406,6 +406,15 @@ class HybridRetriever:
                 self._token_cache.clear()
             self._token_cache[chunk_id] = frozenset(self.index.chunk_tokens([chunk_id]).get(chunk_id, ()))
         return self._token_cache[chunk_id]
+
+
+def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Jaccard ≥ NEAR_DUPLICATE; the size test settles most pairs without intersecting two long texts."""
+    small, large = sorted((len(a), len(b)))
+    if small < NEAR_DUPLICATE * large:
+        return False
+    shared = len(a & b)
+    return shared >= NEAR_DUPLICATE * (len(a) + len(b) - shared)
 
 
 def _char_bigrams(text: str) -> list[str]:
