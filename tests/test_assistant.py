@@ -50,6 +50,17 @@ def test_unanswerable_question_is_refused_and_logged(assistant):
     assert any(s["question"].startswith("我家的狗") for s in assistant.log.demand_signals())
 
 
+
+@pytest.mark.parametrize("question, service", [
+    ("驾照还有半年才到期 现在能去换吗", "g-driving-license-renew"),
+    ("居民医保能在社区交钱吗", "g-resident-medical-enroll"),
+])
+def test_a_question_about_a_listed_service_is_never_a_dead_end(assistant, question, service):
+    """Answered from the service, or the reply (refusal or clarifying question) names it for one click."""
+    answer = assistant.ask(question)
+    named = [c.record_id for c in answer.citations] + [o["record_id"] for o in answer.options + answer.suggestions]
+    assert service in named
+
 CONVERSATIONS = [
     [("办护照要带什么", "g-passport"), ("那要多少钱？", "g-passport"), ("在哪里办", "g-passport")],
     [("孩子上户口要什么材料", "g-birth-registration"), ("多久能办好", "g-birth-registration")],
