@@ -15,8 +15,8 @@ import numpy as np
 
 _INVALID = re.compile(r"[^a-zA-Z0-9._-]+")
 # Chroma's default ef_search (100) equals our dense pool, so the tail of the pool was approximate and
-# two stores holding the same vectors could disagree on it. Searching four times wider makes the
-# pool exact in practice and costs about a millisecond at 100,000 chunks.
+# two stores holding the same vectors could disagree on it. Searching four times wider made two
+# builds agree on every top-100 list (79% at 100) in a test on 3,000 clustered vectors.
 EF_SEARCH = 400
 
 

@@ -66,3 +66,11 @@ def indexed_data_dir(tmp_path_factory, settings, sample_index) -> Path:
                    env={**os.environ, "GOVQA_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"},
                    check=True, capture_output=True, timeout=600)
     return data
+
+
+@pytest.fixture()
+def data_dir_copy(indexed_data_dir: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the indexed data directory, to write to (the model stays linked)."""
+    data = tmp_path / "data"
+    shutil.copytree(indexed_data_dir, data, symlinks=True)
+    return data

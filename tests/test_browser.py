@@ -155,6 +155,14 @@ def log_in(page, server, who: tuple[str, str], target: str) -> None:
     page.wait_for_url(f"{server.url}{target}")
 
 
+def open_guide_fee(page, server, search: str, title: str):
+    """Log in as the editor, open one guide and return its 收费标准 field."""
+    log_in(page, server, EDITOR, "/editor")
+    page.fill("#search", search)
+    page.locator("#records button", has_text=title).click()
+    return page.locator("textarea[name='收费标准']")
+
+
 # ---- the widget on someone else's page -----------------------------------------------
 def test_widget_on_a_plain_page_answers_with_a_citation(page, host_page, screenshots):
     page.goto(host_page)
@@ -249,10 +257,7 @@ def test_agent_console_shows_script_sources_and_checklist(page, server, screensh
 
 
 def test_editor_edits_a_fee_and_the_next_answer_has_it(page, server, screenshots):
-    log_in(page, server, EDITOR, "/editor")
-    page.fill("#search", "护照")
-    page.locator("#records button", has_text="普通护照签发").click()
-    fee = page.locator("textarea[name='收费标准']")
+    fee = open_guide_fee(page, server, "护照", "普通护照签发")
     expect(fee).to_have_value("普通护照每本120元；选择邮寄送证的，邮费由申请人承担")
 
     page.locator("input[name='事项名称']").fill("")
@@ -293,10 +298,7 @@ def test_editor_topics_tab_charts_the_refused_questions(page, server, screenshot
 
 
 def test_editor_history_shows_who_changed_what_and_restores_a_version(page, server, screenshots):
-    log_in(page, server, EDITOR, "/editor")
-    page.fill("#search", "驾驶证")
-    page.locator("#records button", has_text="机动车驾驶证换证").click()
-    fee = page.locator("textarea[name='收费标准']")
+    fee = open_guide_fee(page, server, "驾驶证", "机动车驾驶证换证")
     expect(fee).to_have_value("驾驶证工本费10元；选择邮寄的，邮费由申请人承担")
     for amount in ("20元", "30元"):
         fee.fill(f"驾驶证工本费{amount}；选择邮寄的，邮费由申请人承担")

@@ -133,20 +133,13 @@ def _consistent(index: KnowledgeIndex, records) -> None:
     assert index.vectors.ids() == expected and index.vectors.count() == len(expected)
 
 
-@pytest.fixture()
-def data_copy(indexed_data_dir: Path, tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(indexed_data_dir, data, symlinks=True)
-    return data
-
-
 @pytest.mark.slow
-def test_kill_during_save_and_reindex_then_restart_is_consistent(kb_copy: Path, data_copy: Path, embedder):
+def test_kill_during_save_and_reindex_then_restart_is_consistent(kb_copy: Path, data_dir_copy: Path, embedder):
     files, ids = _files(kb_copy), {r.id for r in load_knowledge_base(kb_copy).records}
-    last = _kill_mid_save(kb_copy, 1, data_copy, after=3)
+    last = _kill_mid_save(kb_copy, 1, data_dir_copy, after=3)
     _check_after_kill(kb_copy, files, ids, last)
     records = load_knowledge_base(kb_copy).records
-    index = KnowledgeIndex(data_copy, embedder.model_name, embedder=embedder)     # the restart
+    index = KnowledgeIndex(data_dir_copy, embedder.model_name, embedder=embedder)     # the restart
     index.index(records)
     _consistent(index, records)
     assert index.record(GUIDE).fees == next(r for r in records if r.id == GUIDE).fees

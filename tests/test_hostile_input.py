@@ -143,10 +143,9 @@ def test_configured_limit_cuts_with_a_notice(sample_index, tmp_path):
 
 
 @pytest.mark.slow
-def test_govqa_ask_process_survives_undecodable_bytes(indexed_data_dir: Path, tmp_path: Path):
+def test_govqa_ask_process_survives_undecodable_bytes(data_dir_copy: Path):
     """Bytes that are not UTF-8 reach Python as lone surrogates; the tokenizer used to crash on them."""
-    shutil.copytree(indexed_data_dir, tmp_path / "data", symlinks=True)
-    env = {**os.environ, "GOVQA_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "GOVQA_DATA_DIR": str(data_dir_copy)}
     run = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", b"\xff\xfe\x80" + "护照要带什么".encode(), "--json"],
                          env=env, capture_output=True, timeout=300)
     assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")[-2000:]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,9 +18,8 @@ from eval.load_test import free_port, report, run_load, start_server
 pytestmark = pytest.mark.slow
 
 
-def test_short_load_is_served_without_errors_and_loses_no_row(indexed_data_dir: Path, kb_copy: Path, tmp_path: Path):
-    data = tmp_path / "data"
-    shutil.copytree(indexed_data_dir, data, symlinks=True)
+def test_short_load_is_served_without_errors_and_loses_no_row(data_dir_copy: Path, kb_copy: Path):
+    data = data_dir_copy
     before = DemandLog(data / "demand.sqlite").count()
     server = start_server({**os.environ, "GOVQA_DATA_DIR": str(data), "GOVQA_KB_DIR": str(kb_copy),
                            "GOVQA_RATE_LIMIT": "30/minute"}, free_port())

@@ -91,18 +91,11 @@ def test_generated_numbers_are_masked_in_any_sentence(number, template):
     assert number not in mask_pii(template.format(number))
 
 
-@pytest.fixture()
-def session_data_dir(indexed_data_dir: Path, tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    shutil.copytree(indexed_data_dir, data, symlinks=True)
-    return data
-
-
 @pytest.mark.slow
-def test_chat_session_leaves_no_number_in_the_data_directory_or_the_logs(session_data_dir: Path):
+def test_chat_session_leaves_no_number_in_the_data_directory_or_the_logs(data_dir_copy: Path):
     """The real command, in its own process: `govqa chat` fed a session, with Python logging at DEBUG."""
-    env = {**os.environ, "GOVQA_DATA_DIR": str(session_data_dir), "PYTHONUNBUFFERED": "1"}
-    log_file = session_data_dir / "logs" / "debug.log"
+    env = {**os.environ, "GOVQA_DATA_DIR": str(data_dir_copy), "PYTHONUNBUFFERED": "1"}
+    log_file = data_dir_copy / "logs" / "debug.log"
     log_file.parent.mkdir()
     code = ("import logging, sys; from assistant.cli import main; "
             f"logging.basicConfig(level=logging.DEBUG, filename={str(log_file)!r}); sys.exit(main(['chat']))")
@@ -110,20 +103,20 @@ def test_chat_session_leaves_no_number_in_the_data_directory_or_the_logs(session
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.count("您的问题>") == len(SESSION) + 1
-    assert DemandLog(session_data_dir / "demand.sqlite").count() == len(SESSION)   # every question logged …
-    assert leaks(session_data_dir) == []                 # … and none in clear, in any file
+    assert DemandLog(data_dir_copy / "demand.sqlite").count() == len(SESSION)   # every question logged …
+    assert leaks(data_dir_copy) == []                 # … and none in clear, in any file
     output = (run.stdout + run.stderr).encode()
     assert [n for n in needles() if n in output] == []   # nor in what the program printed
 
 
 @pytest.mark.slow
-def test_feedback_comments_and_debug_logs_are_masked(monkeypatch, sample_index, session_data_dir: Path):
+def test_feedback_comments_and_debug_logs_are_masked(monkeypatch, sample_index, data_dir_copy: Path):
     """In-process, so every logger of every library is captured at DEBUG into the data directory."""
     from assistant import cli
 
     monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
-    monkeypatch.setenv("GOVQA_DATA_DIR", str(session_data_dir))
-    handler = logging.FileHandler(session_data_dir / "app.log", encoding="utf-8")
+    monkeypatch.setenv("GOVQA_DATA_DIR", str(data_dir_copy))
+    handler = logging.FileHandler(data_dir_copy / "app.log", encoding="utf-8")
     root = logging.getLogger()
     old_level = root.level
     root.addHandler(handler)
@@ -131,7 +124,7 @@ def test_feedback_comments_and_debug_logs_are_masked(monkeypatch, sample_index, 
     try:
         for line in SESSION:
             assert cli.main(["ask", line, "--json", "--session", "13912345678"]) == 0
-        log = DemandLog(session_data_dir / "demand.sqlite")
+        log = DemandLog(data_dir_copy / "demand.sqlite")
         for n, typed in enumerate(SECRETS):    # stored unmasked by mistake upstream, masked on the way in
             question_id = log.record(session_id="s", channel="api", question=SESSION[n], decision="refused",
                                      aspect="general", top_ids=[], top_scores=[], latency_ms=1.0)
@@ -140,7 +133,7 @@ def test_feedback_comments_and_debug_logs_are_masked(monkeypatch, sample_index, 
         root.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
-    assert leaks(session_data_dir) == []
+    assert leaks(data_dir_copy) == []
 
 
 @pytest.mark.slow
