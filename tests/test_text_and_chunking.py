@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from assistant.compose import LONG_PASSAGE, SHORT_PASSAGE, compose_policy
 from assistant.settings import SAMPLE_KB
 from indexing.chunking import chunk_record
 from indexing.text import Lexicon, normalize
 from knowledge.loaders import load_file, load_knowledge_base
+from knowledge.models import Policy, PolicySection
 
 
 def test_normalize_traditional_and_full_width():
@@ -45,3 +47,24 @@ def test_policy_chunks_follow_articles_and_faq_chunks_follow_phrasings():
     assert all(len(c.text) <= 300 + len(policy.name) + 40 for c in chunks)
     faq = next(r for r in records.values() if r.kind == "faq" and r.similar)
     assert len(chunk_record(faq)) == 1 + len(faq.similar)
+
+
+def _notice(sentences: list[str]) -> Policy:
+    return Policy(id="p-notice", name="关于做好疫情期间便民服务的通知", sections=[PolicySection(text="".join(sentences))])
+
+
+FILLER = [f"第{n}项工作由各街道按照属地管理原则统筹安排并及时向社会公布进展情况。" for n in range(12)]
+
+
+def test_a_policy_answer_quotes_the_matching_passage_briefly_when_it_is_clear():
+    sentences = FILLER[:6] + ["养犬登记证到期未年检的，由公安机关责令限期补办年检手续。"] + FILLER[6:]
+    text, _ = compose_policy(_notice(sentences), "养犬登记证到期没年检怎么办", Lexicon(), {})
+    assert "责令限期补办年检手续" in text
+    assert len(text) <= SHORT_PASSAGE + 3  # the quote marks and a possible ellipsis
+
+
+def test_a_policy_answer_quotes_more_when_two_passages_match_alike():
+    alike = "申请临时救助的家庭可向户籍所在地乡镇人民政府提出申请。"
+    sentences = [alike] + FILLER[:5] + ["临时救助申请也可由居住地乡镇人民政府受理。"] + FILLER[5:]
+    text, _ = compose_policy(_notice(sentences), "临时救助向哪个乡镇政府申请", Lexicon(), {})
+    assert SHORT_PASSAGE < len(text) <= LONG_PASSAGE + 3
