@@ -89,7 +89,8 @@ class Assistant:
         hits, chosen = self._retrieve(q, state)
         answer = self._decide(q, hits, chosen, state)
         answer.session_id = sid
-        answer.notices = q.notices + answer.notices
+        typos = [f"“{typed}”按“{meant}”理解" for typed, meant in self.retriever.spelling(q.text)]
+        answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices
         answer.latency_ms = round((time.perf_counter() - start) * 1000, 1)
         answer.question_id = self.log.record(
             session_id=sid, channel=channel, question=q.text, decision=answer.decision, aspect=q.aspect,

@@ -25,7 +25,8 @@ from indexing.aspects import ASPECT_FIELDS, DOCUMENT_FACTS, detect_aspect
 from indexing.chunking import Chunk
 from indexing.index import KnowledgeIndex
 from indexing.lexical import BM25Index
-from indexing.text import normalize, pinyin_key
+from indexing.spelling import known_sounds, misspellings
+from indexing.text import bigrams, normalize, pinyin_key
 
 Mode = Literal["hybrid", "bm25", "dense"]
 W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT, W_DOCUMENT = 0.3, 0.2, 2.0, 0.8, 1.5, 2.5
@@ -35,11 +36,11 @@ W_SPECIFIC = 1.0  # sample dev hit@1 0.852 → 0.869; at 2–6 more guides win, 
 # words by which a citizen asks about the document itself rather than the service
 _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施办法|管理办法|通知|规定|条例|第[一二三四五六七八九十]+条|政策依据|哪个文件"
                             r"|冒领|骗取|造假|虚假|后果|处罚|罚款|法律责任|追回")
-_SNAPSHOT_FORMAT = 2
+_SNAPSHOT_FORMAT = 5
 # what `_build` computes and `lexical.pkl` holds
 _STATE = ("chunks", "record_ids", "chunk_record", "_idf", "chunk_bm25", "record_bm25", "meta", "places",
           "is_guide", "is_policy", "name_table", "sound_table", "region_values", "region_of",
-          "faq_phrasings", "faq_tokens", "bigram_postings")
+          "faq_phrasings", "faq_tokens", "bigram_postings", "sound_words")
 _DISTRICT = re.compile(r"([\u4e00-\u9fff]{2,8}?(?:省|市|区|县|旗|自治州|新区))")
 
 
@@ -184,6 +185,7 @@ class HybridRetriever:
                 self.meta[rec.id]["sounds"] = self.meta.get(rec.related_guide, {}).get("sounds", set())
         self.places = self._places()
         self._build_query_tables()
+        self.sound_words = self._sound_words()
         return {name: getattr(self, name) for name in _STATE}
 
     def _build_query_tables(self) -> None:
@@ -221,6 +223,23 @@ class HybridRetriever:
                     self.bigram_postings.setdefault(g, []).append(len(self.faq_phrasings))
                 self.faq_phrasings.append((i, grams))
 
+    def _sound_words(self) -> dict[str, str]:
+        lexicon = self.index.lexicon
+        words = {w for g in lexicon.groups for w in g} | set(lexicon.dictionary_words)
+        for m in self.meta.values():
+            for name in m["names"] if m["kind"] == "guide" else ():  # policy titles are mostly general words
+                words |= {w for w in lexicon.cut(name) if len(w) >= 2}
+        return known_sounds(words)
+
+    def spelling(self, q: str) -> list[tuple[str, str]]:
+        """(typed, meant) for the words of the normalised question mistyped by sound."""
+        self.refresh()
+        return misspellings(q, self.sound_words, self._seen)
+
+    def _seen(self, pair: str) -> bool:
+        """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
+        return f"§{pair}" in self._idf or not bigrams(pair)
+
     def _places(self) -> set[str]:
         places: set[str] = set(self.index.lexicon.places)
         for p in list(places) + [p for m in self.meta.values() for p in _DISTRICT.findall(m["region"] or "")]:
@@ -245,6 +264,9 @@ class HybridRetriever:
         if not self.chunks:
             return []
         q = normalize(question)
+        fixes = self.spelling(q)
+        for typed, meant in fixes:
+            q = q.replace(typed, meant)
         named_places = [p for p in self.places if p in q]
         lexical_q = q
         for p in sorted(named_places, key=len, reverse=True):
@@ -264,7 +286,7 @@ class HybridRetriever:
         dense = np.zeros(n_rec, dtype=np.float32)
         chunk_dense: dict[int, float] = {}
         if self.mode != "bm25":
-            vector = self.index.embedder.embed_query(self.index.lexicon.expand(question))
+            vector = self.index.embedder.embed_query(self.index.lexicon.expand(q if fixes else question))
             hits = self.index.vectors.query(vector, DENSE_POOL)
             floor = min((s for _, s in hits), default=0.0) - 0.02
             dense[:] = floor

@@ -84,6 +84,7 @@ class Lexicon:
         self._jieba = jieba.Tokenizer()
         self.groups: list[list[str]] = []
         self.places: list[str] = []
+        self.dictionary_words: list[str] = []
         self._load()
 
     def _load(self) -> None:
@@ -97,6 +98,7 @@ class Lexicon:
             for line in userdict.read_text(encoding="utf-8").splitlines():
                 parts = line.split()
                 if parts and not parts[0].startswith("#"):
+                    self.dictionary_words.append(normalize(parts[0]))
                     self._jieba.add_word(parts[0], int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None)
         synonyms = self.directory / "synonyms.txt"
         if synonyms.exists():

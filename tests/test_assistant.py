@@ -162,3 +162,20 @@ def test_questions_about_a_policy_document_answer_from_its_metadata(assistant):
     answer = assistant.ask("灵活就业人员养老保险实施办法的文号是多少，哪天开始施行")
     assert answer.answered and answer.citations[0].record_id == "p-social-flexible-pension"
     assert "示人社规〔2026〕1号" in answer.answer and "2026-02-01" in answer.answer
+
+
+@pytest.mark.parametrize("question, meant, service", [
+    ("身份正第一次办要带什么东西", "身份证", "g-id-card-apply"),
+    ("去香港个人游签住 一次最多能呆几天", "签注", "g-hk-macao-permit"),
+    ("老年证网上怎么申清", "申请", "g-senior-card"),
+])
+def test_a_word_mistyped_by_sound_is_read_as_the_word_meant(assistant, question, meant, service):
+    answer = assistant.ask(question)
+    assert any(f"按“{meant}”理解" in n for n in answer.notices), answer.notices
+    top = answer.citations[0].record_id if answer.citations else (answer.options or answer.suggestions)[0]["record_id"]
+    assert top == service
+
+
+@pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗"])
+def test_correct_words_are_left_alone(assistant, question):
+    assert not any("理解" in n for n in assistant.ask(question).notices)
