@@ -2,7 +2,7 @@
 
 Only words the knowledge base never uses are corrected, and only to a known word
 (the lexicon's, or one of a guide's name) with exactly the same toneless pinyin and
-at least one character in common. On the sample gold sets this corrects 25 of 417
+at least one character in common. On the sample gold sets this corrects 26 of 417
 questions, one of them wrongly (工资不发 → 补发); on the 1,326 NCP questions, none.
 """
 
