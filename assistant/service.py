@@ -164,12 +164,22 @@ class Assistant:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
 
-    @staticmethod
-    def _ask_which(q: Question, hits: list[RecordHit], state: SessionState, min_score: float,
+    def _ask_which(self, q: Question, hits: list[RecordHit], state: SessionState, min_score: float,
                    template: str) -> Answer:
-        """A clarifying question listing the plausible records; the session remembers them for "1"/"2" replies."""
-        options = [{"n": i + 1, "record_id": h.record_id, "title": h.title, "kind": h.kind}
-                   for i, h in enumerate(h for h in hits[:3] if h.score >= min_score)]
+        """A clarifying question listing the plausible records, each FAQ followed by its guide (the FAQ
+        covers one special case, the guide the service as a whole); the session remembers them for "1"/"2" replies."""
+        listed: list[tuple[str, str, str]] = []
+        for h in hits[:3]:
+            if h.score < min_score:
+                continue
+            listed.append((h.record_id, h.title, h.kind))
+            guide_id = getattr(self.index.record(h.record_id), "related_guide", "")
+            guide = self.index.record(guide_id) if guide_id else None
+            if guide is not None:
+                listed.append((guide.id, guide.title, guide.kind))
+        unique = list(dict.fromkeys(listed))[:3]
+        options = [{"n": n, "record_id": rid, "title": title, "kind": kind}
+                   for n, (rid, title, kind) in enumerate(unique, start=1)]
         state.options, state.pending_aspect = options, q.aspect
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)

@@ -179,3 +179,13 @@ def test_a_word_mistyped_by_sound_is_read_as_the_word_meant(assistant, question,
 @pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗"])
 def test_correct_words_are_left_alone(assistant, question):
     assert not any("理解" in n for n in assistant.ask(question).notices)
+
+
+def test_a_clarifying_question_offers_each_faqs_guide_too(assistant):
+    """A FAQ answers one special case (父母投靠); the guide it belongs to is offered beside it."""
+    answer = assistant.ask("买了房想把户口迁过来，要准备哪些材料？")
+    assert answer.decision == "clarify"
+    ids = [o["record_id"] for o in answer.options]
+    assert "g-hukou-move-in" in ids
+    picked = assistant.ask(str(ids.index("g-hukou-move-in") + 1), session_id=answer.session_id)
+    assert picked.citations[0].record_id == "g-hukou-move-in" and "户口迁入申请表" in picked.answer
