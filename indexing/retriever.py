@@ -322,7 +322,10 @@ class HybridRetriever:
         order = list(np.argsort(-fused)[: max(top_k, 1) * 3])
         if route_faq is not None:
             order = [route_faq] + [i for i in order if i != route_faq]
-        return self._hits(self._distinct(order, top_k), fused, dense, tokens, chunk_lex, chunk_dense, title_hits,
+        kept = self._distinct(order, top_k)
+        # the candidate after the last one kept, so that the last one's margin is a real one too
+        after = next((float(fused[i]) for i in order[order.index(kept[-1]) + 1 :] if i not in kept), None) if kept else None
+        return self._hits(kept, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits,
                           route_faq, ASPECT_FIELDS.get(aspect, ""))
 
     def _distinct(self, order: list[int], top_k: int) -> list[int]:
@@ -407,7 +410,7 @@ class HybridRetriever:
                 best, best_sim = i, sim  # ties go to the first record, as a scan in record order would
         return best if best_sim >= 0.85 else None
 
-    def _hits(self, order, fused, dense, tokens, chunk_lex, chunk_dense, title_hits, route_faq,
+    def _hits(self, order, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits, route_faq,
               field: str) -> list[RecordHit]:
         by_record: dict[int, list[ChunkHit]] = {}
         for i in set(chunk_lex) | set(chunk_dense):
@@ -416,7 +419,7 @@ class HybridRetriever:
         max_lex = max(chunk_lex.values(), default=0.0) or 1.0
         for hits in by_record.values():
             hits.sort(key=lambda h: -(h.lexical / max_lex + h.dense + (h.chunk.field == field)))
-        top_fused = [float(fused[i]) for i in order]
+        top_fused = [float(fused[i]) for i in order] + ([after] if after is not None else [])
         out = []
         query_terms = {t for t in tokens if not t.startswith("§syn")}
         for rank, i in enumerate(order):
