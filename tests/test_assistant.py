@@ -189,3 +189,12 @@ def test_a_clarifying_question_offers_each_faqs_guide_too(assistant):
     assert "g-hukou-move-in" in ids
     picked = assistant.ask(str(ids.index("g-hukou-move-in") + 1), session_id=answer.session_id)
     assert picked.citations[0].record_id == "g-hukou-move-in" and "户口迁入申请表" in picked.answer
+
+
+def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
+    """"能领多少钱" asks what the citizen receives; "要多少钱" what they pay."""
+    received = assistant.ask("失业了能领多少钱")
+    assert received.answered and received.citations[0].record_id == "faq-unemployment-amount"
+    assert "2070元" in received.answer
+    paid = assistant.ask("办护照要多少钱")
+    assert paid.aspect == "fees" and "120元" in paid.answer
