@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from indexing.aspects import ASPECT_FIELDS, DOCUMENT_FACTS, detect_aspect
+from indexing.aspects import ASPECT_FIELDS, ASPECTS, DOCUMENT_FACTS, detect_aspect
 from indexing.chunking import Chunk
 from indexing.index import KnowledgeIndex
 from indexing.lexical import BM25Index
@@ -37,6 +37,9 @@ W_SPECIFIC = 1.0  # sample dev hit@1 0.852 → 0.869; at 2–6 more guides win, 
 _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施办法|管理办法|通知|规定|条例|第[一二三四五六七八九十]+条|政策依据|哪个文件"
                             r"|冒领|骗取|造假|虚假|后果|处罚|罚款|法律责任|追回")
 _SNAPSHOT_FORMAT = 5
+UNKNOWN_TOPIC_FACTOR = 0.1  # below every decision threshold; the ranking still orders the suggestions
+# words around an aspect question that name nothing ("居住证多久能办下来")
+_ASPECT_FILLER = frozenset("能办 办下来 下来 可以 需要 我要 我想 想办 办好 办完 拿到 能拿 才能 一般 大概 请问".split())
 # what `_build` computes and `lexical.pkl` holds
 _STATE = ("chunks", "record_ids", "chunk_record", "_idf", "chunk_bm25", "record_bm25", "meta", "places",
           "is_guide", "is_policy", "name_table", "sound_table", "region_values", "region_of",
@@ -304,7 +307,10 @@ class HybridRetriever:
         else:
             record_lex = self.record_bm25.scores(tokens)
             fused = _z(lex) + W_DENSE * _z(dense) + W_RECORD * _z(record_lex)
-        title_hits = self._title_hits(q)
+        topic = self._topic_words(q)
+        title_hits = self._title_hits(q) | self._short_name_hits(topic)
+        # "狗证多久能办好": the one thing asked about appears nowhere in the knowledge base
+        unknown_topic = bool(topic) and not any(w in self._idf or self.index.lexicon.synonym_groups(w) for w in topic)
         fused = fused + W_TITLE * title_hits
         aspect = detect_aspect(q)
         about_document = bool(DOCUMENT_FACTS.search(q))
@@ -326,7 +332,7 @@ class HybridRetriever:
         # the candidate after the last one kept, so that the last one's margin is a real one too
         after = next((float(fused[i]) for i in order[order.index(kept[-1]) + 1 :] if i not in kept), None) if kept else None
         return self._hits(kept, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits,
-                          route_faq, ASPECT_FIELDS.get(aspect, ""))
+                          route_faq, ASPECT_FIELDS.get(aspect, ""), unknown_topic)
 
     def _distinct(self, order: list[int], top_k: int) -> list[int]:
         """A reposted notice (a policy nearly identical to one ranked above it) gives its place to the next candidate."""
@@ -393,6 +399,25 @@ class HybridRetriever:
     def _idf_share(self, part: set[str] | frozenset[str], whole: set[str] | frozenset[str]) -> float:
         return sum(self._idf.get(t, 8.0) for t in part) / (sum(self._idf.get(t, 8.0) for t in whole) or 1.0)
 
+    def _topic_words(self, q: str) -> list[str]:
+        """The words of a question left once its aspect wording and filler are set aside."""
+        rest = q
+        for _, pattern in ASPECTS.values():
+            rest = pattern.sub(" ", rest)
+        return [w for w in self.index.lexicon.cut(rest) if len(w) >= 2 and w not in _ASPECT_FILLER]
+
+    def _short_name_hits(self, words: list[str]) -> np.ndarray:
+        """A question that, once its aspect wording is set aside, only names a service by a short form
+        ("离婚要去哪办", "居住证多久能办下来") names the one guide whose names all its words are in."""
+        hits = np.zeros(len(self.record_ids), dtype=bool)
+        if not words:
+            return hits
+        named = [i for i in np.flatnonzero(self.is_guide)
+                 if all(any(w in name for name in self.meta[self.record_ids[i]]["names"]) for w in words)]
+        if len(named) == 1:
+            hits[named[0]] = True
+        return hits
+
     def _close_faq(self, q: str) -> int | None:
         """A FAQ whose phrasing is (almost) the question itself routes straight to that FAQ."""
         qb = set(_char_bigrams(q))
@@ -411,7 +436,7 @@ class HybridRetriever:
         return best if best_sim >= 0.85 else None
 
     def _hits(self, order, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits, route_faq,
-              field: str) -> list[RecordHit]:
+              field: str, unknown_topic: bool) -> list[RecordHit]:
         by_record: dict[int, list[ChunkHit]] = {}
         for i in set(chunk_lex) | set(chunk_dense):
             by_record.setdefault(int(self.chunk_record[i]), []).append(
@@ -432,6 +457,8 @@ class HybridRetriever:
             margin = top_fused[rank] - (top_fused[rank + 1] if rank + 1 < len(top_fused) else top_fused[rank] - 3)
             dense_top = float(dense[i]) if self.mode != "bm25" else 0.8
             score = 0.99 if i == route_faq else calibrated(dense_top, coverage, margin, bool(title_hits[i]))
+            if unknown_topic and i != route_faq:
+                score *= UNKNOWN_TOPIC_FACTOR
             out.append(RecordHit(
                 record_id=rid, kind=self.meta[rid]["kind"], title=self.meta[rid]["title"],
                 score=round(score, 4), fused=round(float(fused[i]), 4), chunks=chunk_hits,

@@ -198,3 +198,17 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     assert "2070元" in received.answer
     paid = assistant.ask("办护照要多少钱")
     assert paid.aspect == "fees" and "120元" in paid.answer
+
+
+@pytest.mark.parametrize("question, service", [
+    ("离婚要去哪办", "g-divorce-registration"),
+    ("居住证多久能办下来", "g-residence-permit"),
+])
+def test_a_service_named_by_a_short_form_answers_the_aspect_asked(assistant, question, service):
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == service
+
+
+def test_an_aspect_question_about_something_the_knowledge_base_never_mentions_is_refused(assistant):
+    answer = assistant.ask("狗证多久能办好")
+    assert answer.decision == "refused"  # not the ID card, whose FAQ says "多久能办好" too
