@@ -19,7 +19,7 @@ from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState, SessionSto
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
 from assistant.question import MAX_QUESTION_CHARS, Question, parse_question
-from indexing.aspects import ASPECT_FIELDS, ASPECTS
+from indexing.aspects import ASPECT_FIELDS, without_aspect_wording
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
 from knowledge.models import FAQ, Policy, ServiceGuide
@@ -120,9 +120,7 @@ class Assistant:
 
     def _topic_words(self, text: str) -> list[str]:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""
-        for _, pattern in ASPECTS.values():
-            text = pattern.sub(" ", text)
-        return [w for w in self.index.lexicon.words(text)
+        return [w for w in self.index.lexicon.words(without_aspect_wording(text))
                 if w not in _GENERIC and not (len(w) == 1 and w in _FUNCTION_CHARS)]
 
     @staticmethod

@@ -37,5 +37,12 @@ def detect_aspect(normalized_question: str) -> str:
     return "general"
 
 
+def without_aspect_wording(normalized_question: str) -> str:
+    """The question with every aspect's wording blanked out, leaving what it is about."""
+    for _, pattern in ASPECTS.values():
+        normalized_question = pattern.sub(" ", normalized_question)
+    return normalized_question
+
+
 def aspect_label(code: str) -> str:
     return ASPECTS[code][0] if code in ASPECTS else "综合"

@@ -21,7 +21,7 @@ from typing import Literal
 
 import numpy as np
 
-from indexing.aspects import ASPECT_FIELDS, ASPECTS, DOCUMENT_FACTS, detect_aspect
+from indexing.aspects import ASPECT_FIELDS, DOCUMENT_FACTS, detect_aspect, without_aspect_wording
 from indexing.chunking import Chunk
 from indexing.index import KnowledgeIndex
 from indexing.lexical import BM25Index
@@ -116,6 +116,7 @@ class HybridRetriever:
             self.__dict__.update(state)
             self.chunk_pos = {c.id: i for i, c in enumerate(self.chunks)}
             self._token_cache: dict[str, frozenset[str]] = {}
+            self._spelling_cache: dict[str, list[tuple[str, str]]] = {}
             self._shingles: dict[str, frozenset[str]] = {}
             self._generation = generation
 
@@ -235,9 +236,15 @@ class HybridRetriever:
         return known_sounds(words)
 
     def spelling(self, q: str) -> list[tuple[str, str]]:
-        """(typed, meant) for the words of the normalised question mistyped by sound."""
+        """(typed, meant) for the words of the normalised question mistyped by sound; remembered per
+        question, since retrieval and the answer's notice both ask."""
         self.refresh()
-        return misspellings(q, self.sound_words, self._seen)
+        fixes = self._spelling_cache.get(q)
+        if fixes is None:
+            if len(self._spelling_cache) > 4096:
+                self._spelling_cache.clear()
+            fixes = self._spelling_cache[q] = misspellings(q, self.sound_words, self._seen)
+        return fixes
 
     def _seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -330,7 +337,10 @@ class HybridRetriever:
             order = [route_faq] + [i for i in order if i != route_faq]
         kept = self._distinct(order, top_k)
         # the candidate after the last one kept, so that the last one's margin is a real one too
-        after = next((float(fused[i]) for i in order[order.index(kept[-1]) + 1 :] if i not in kept), None) if kept else None
+        after = None
+        if kept:
+            below = [i for i in order[order.index(kept[-1]) + 1 :] if i not in kept]
+            after = float(fused[below[0]]) if below else None
         return self._hits(kept, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits,
                           route_faq, ASPECT_FIELDS.get(aspect, ""), unknown_topic)
 
@@ -401,10 +411,7 @@ class HybridRetriever:
 
     def _topic_words(self, q: str) -> list[str]:
         """The words of a question left once its aspect wording and filler are set aside."""
-        rest = q
-        for _, pattern in ASPECTS.values():
-            rest = pattern.sub(" ", rest)
-        return [w for w in self.index.lexicon.cut(rest) if len(w) >= 2 and w not in _ASPECT_FILLER]
+        return [w for w in self.index.lexicon.cut(without_aspect_wording(q)) if len(w) >= 2 and w not in _ASPECT_FILLER]
 
     def _short_name_hits(self, words: list[str]) -> np.ndarray:
         """A question that, once its aspect wording is set aside, only names a service by a short form
