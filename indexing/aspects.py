@@ -17,7 +17,7 @@ ASPECTS: dict[str, tuple[str, re.Pattern[str]]] = {
     "phone": ("咨询电话", re.compile(r"电话|热线|联系方式|怎么联系|咨询")),
     "online": ("网上办理", re.compile(r"网上|线上|app|小程序|网办|手机上|在线|不用跑|不出门|公众号")),
     "conditions": ("办理条件", re.compile(r"条件|资格|能不能|能否|可不可以|可以办吗|能办吗|符合|要求|谁可以|哪些人|什么人")),
-    "process": ("办理流程", re.compile(r"流程|步骤|程序|怎么办|如何办|怎么申请|如何申请|咋办|怎么弄|怎么领|如何领|手续|怎样办|办理方式")),
+    "process": ("办理流程", re.compile(r"流程|步骤|程序|怎么办|如何办|怎么申请|如何申请|咋办|怎么弄|怎么领|如何领|手续|怎样办|办理方式|[咋怎]么?补|如何补|[咋怎]么?换|如何换")),
     "legal_basis": ("政策依据", re.compile(r"依据|法律|法规|根据什么|哪个文件|政策规定")),
 }
 # questions about a policy document itself: who issued it, its number, from when it applies

@@ -176,7 +176,8 @@ def test_a_word_mistyped_by_sound_is_read_as_the_word_meant(assistant, question,
     assert top == service
 
 
-@pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗"])
+@pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗",
+                                      "工资不发怎么办"])
 def test_correct_words_are_left_alone(assistant, question):
     assert not any("理解" in n for n in assistant.ask(question).notices)
 
@@ -189,6 +190,17 @@ def test_a_clarifying_question_offers_each_faqs_guide_too(assistant):
     assert "g-hukou-move-in" in ids
     picked = assistant.ask(str(ids.index("g-hukou-move-in") + 1), session_id=answer.session_id)
     assert picked.citations[0].record_id == "g-hukou-move-in" and "户口迁入申请表" in picked.answer
+
+
+@pytest.mark.parametrize("question, service", [
+    ("社保卡丢了咋补", "g-social-card"),
+    ("驾照到期了怎么换", "g-driving-license-renew"),
+    ("护照丢了怎么补", "g-passport"),
+])
+def test_how_to_replace_a_card_is_answered_with_the_steps(assistant, question, service):
+    answer = assistant.ask(question)
+    assert answer.aspect == "process" and answer.citations[0].record_id == service
+    assert answer.citations[0].section == "办理流程" and "1. " in answer.answer
 
 
 def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
