@@ -122,6 +122,7 @@ class HybridRetriever:
             self._token_cache: dict[str, frozenset[str]] = {}
             self._spelling_cache: dict[str, list[tuple[str, str]]] = {}
             self._shingles: dict[str, frozenset[str]] = {}
+            self._policy_texts: dict[str, str] = {}
             self._evidence = PolicyEvidence(self._title_and_text)
             self._generation = generation
 
@@ -370,8 +371,16 @@ class HybridRetriever:
         return out
 
     def _title_and_text(self, record_id: str) -> tuple[str, str]:
-        record = self.index.record(record_id)
-        return self.meta[record_id]["title"], "".join(s.text for s in getattr(record, "sections", []))
+        return self.meta[record_id]["title"], self._policy_text(record_id)
+
+    def _policy_text(self, record_id: str) -> str:
+        """A policy's body, read from the manifest once per index generation: the near-duplicate check
+        and the re-ordering both need it for the same leading candidates."""
+        text = self._policy_texts.get(record_id)
+        if text is None:
+            record = self.index.record(record_id)
+            text = self._policy_texts[record_id] = "".join(s.text for s in getattr(record, "sections", []))
+        return text
 
     def _distinct(self, order: list[int], top_k: int) -> list[int]:
         """A reposted notice (a policy nearly identical to one ranked above it) gives its place to the next candidate."""
@@ -391,8 +400,7 @@ class HybridRetriever:
     def _policy_shingles(self, record_id: str) -> frozenset[str]:
         grams = self._shingles.get(record_id)
         if grams is None:
-            record = self.index.record(record_id)
-            text = re.sub(r"[\W_]+", "", "".join(s.text for s in getattr(record, "sections", [])))
+            text = re.sub(r"[\W_]+", "", self._policy_text(record_id))
             grams = self._shingles[record_id] = frozenset(text[i : i + 5] for i in range(len(text) - 4))
         return grams
 
