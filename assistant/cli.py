@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -71,6 +72,23 @@ def cmd_kb_remove(args: argparse.Namespace, settings: Settings) -> int:
         print(f"未删除：{exc.args[0]}", file=sys.stderr)
         return 1
     print(f"已删除记录 {args.id}（{path}）（运行 govqa index 使其生效）")
+    return 0
+
+
+def cmd_kb_show(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.compose import full_text
+    from knowledge.loaders import load_knowledge_base
+    from knowledge.writer import editor_json
+
+    record = next((r for r in load_knowledge_base(settings.kb_dir).records if r.id == args.id), None)
+    if record is None:
+        print(f"没有 id 为 {args.id} 的记录", file=sys.stderr)
+        return 1
+    if args.json:
+        _print_json({"id": record.id, "kind": record.kind, "title": record.title, "text": full_text(record),
+                     "record": editor_json(record)})
+    else:
+        print(full_text(record))
     return 0
 
 
@@ -177,6 +195,7 @@ def build_assistant(settings: Settings):
 def _render(answer) -> str:
     lines = [answer.answer]
     lines += [f"  {c.reference()}" for c in answer.citations]
+    lines += [f"  全文：govqa kb show {c.record_id}" for c in answer.citations[:1]]
     if answer.suggestions and answer.decision == "answered":
         lines.append("  相关事项：" + "、".join(s["title"] for s in answer.suggestions))
     lines += [f"  提示：{n}" for n in answer.notices]
@@ -202,6 +221,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# a rating of the previous answer in `govqa chat`, with an optional comment: "👎 材料写得不全"
+_FEEDBACK = re.compile(r"^(👍|👎|/good|/bad)\s*(.*)$", re.S)
+_HELPFUL = ("👍", "/good")
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.question import EmptyQuestion
 
@@ -209,8 +233,9 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     if not assistant.index.hashes():
         print("知识库还没有索引，请先运行 govqa index。", file=sys.stderr)
         return 1
-    session = None
-    print("示例市政务服务问答助手（示例数据）。输入问题后回车；“新话题”重新开始，“退出”结束。")
+    session, last_id = None, ""
+    print("示例市政务服务问答助手（示例数据）。输入问题后回车；“新话题”重新开始，“退出”结束；"
+          "对上一个回答可输入 👍 或 👎（可附一句说明）。")
     while True:
         try:
             text = input("\n您的问题> ").strip()
@@ -223,12 +248,17 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             session = None
             print("好的，我们重新开始。")
             continue
+        rating = _FEEDBACK.match(text)
+        if rating and last_id:
+            assistant.log.feedback(last_id, rating.group(1) in _HELPFUL, rating.group(2).strip())
+            print("谢谢，您的评价已记录。")
+            continue
         try:
             answer = assistant.ask(text, session_id=session, channel="cli")
         except EmptyQuestion as exc:
             print(exc)
             continue
-        session = answer.session_id
+        session, last_id = answer.session_id, answer.question_id
         print(_render(answer))
 
 
@@ -495,6 +525,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = kb.add_parser("remove", help="按 id 删除一条记录")
     p.add_argument("id")
     p.set_defaults(func=cmd_kb_remove)
+    p = kb.add_parser("show", help="一条记录的全文（回答引用的完整指南、政策或问答）")
+    p.add_argument("id")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_kb_show)
     p = kb.add_parser("history", help="一条记录的各个版本：何时、谁、做了什么")
     p.add_argument("id")
     p.add_argument("--json", action="store_true")

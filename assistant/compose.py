@@ -176,3 +176,19 @@ def compose_policy(policy: Policy, query: str, lexicon: Lexicon, weights: dict[s
 
 def compose_faq(faq: FAQ) -> tuple[str, str]:
     return faq.answer, "常见问题"
+
+
+def full_text(record: ServiceGuide | Policy | FAQ) -> str:
+    """The whole record as a citizen reads it: every guide section, a policy's full text, a FAQ's
+    question and answer. Answers quote one part; this is the "full guide" they point to."""
+    updated = getattr(record, "updated", None)
+    head = f"【{record.title}】" + (f"（更新于 {updated.isoformat()}）" if updated else "")
+    if isinstance(record, ServiceGuide):
+        parts = [f"{GUIDE_SECTIONS[name]}：\n{text.strip()}"
+                 for name, text in guide_field_texts(record).items() if text.strip()]
+    elif isinstance(record, Policy):
+        parts = [policy_facts(record)] + [f"{s.heading}　{s.text}" if s.heading else s.text for s in record.sections]
+    else:
+        parts = [f"问：{record.question}", f"答：{record.answer}"]
+        parts += [f"相关办事指南：{record.related_guide}"] if record.related_guide else []
+    return "\n\n".join([head, *(p for p in parts if p)])

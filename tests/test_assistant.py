@@ -158,6 +158,45 @@ def test_ask_json_has_the_public_keys(capsys, monkeypatch, sample_index, tmp_pat
     assert {"n", "record_id", "title", "section", "score"} <= set(data["citations"][0])
 
 
+def test_chat_takes_a_rating_of_the_last_answer(capsys, monkeypatch, sample_index, tmp_path):
+    """👍/👎 in `govqa chat` rates the answer before it; a 👎 makes that question a demand signal."""
+    import io
+
+    from assistant import cli
+
+    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr("sys.stdin", io.StringIO("居住证要带什么材料\n👎 没说照片尺寸，电话13812345678\n退出\n"))
+    assert cli.main(["chat"]) == 0
+    assert "评价已记录" in capsys.readouterr().out
+    log = DemandLog(tmp_path / "demand.sqlite")
+    assert log.count() == 1  # the rating is not a question
+    assert [s["question"] for s in log.demand_signals()] == ["居住证要带什么材料"]
+
+
+def test_the_full_record_is_one_command_away(capsys, monkeypatch, sample_index, tmp_path):
+    """An answer quotes one section and names the command that prints the whole guide."""
+    from assistant import cli
+    from assistant.settings import SAMPLE_KB
+    from knowledge.loaders import load_knowledge_base
+
+    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GOVQA_KB_DIR", str(SAMPLE_KB))
+    assert cli.main(["ask", "居住证在哪里办"]) == 0
+    assert "全文：govqa kb show g-residence-permit" in capsys.readouterr().out
+
+    assert cli.main(["kb", "show", "g-residence-permit", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    guide = next(r for r in load_knowledge_base(SAMPLE_KB).records if r.id == "g-residence-permit")
+    assert {"id", "kind", "title", "text", "record"} <= set(shown) and shown["kind"] == "guide"
+    for section in ("办理条件", "申请材料", "办理流程", "办理时限", "收费标准", "办理地点与时间"):
+        assert section in shown["text"]
+    assert all(m.name in shown["text"] for m in guide.materials)
+    assert cli.main(["kb", "show", "no-such-record"]) == 1
+    assert "no-such-record" in capsys.readouterr().err
+
+
 def test_questions_about_a_policy_document_answer_from_its_metadata(assistant):
     answer = assistant.ask("灵活就业人员养老保险实施办法的文号是多少，哪天开始施行")
     assert answer.answered and answer.citations[0].record_id == "p-social-flexible-pension"
