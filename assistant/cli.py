@@ -183,13 +183,16 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 # ---- asking -----------------------------------------------------------------
 def build_assistant(settings: Settings):
+    from assistant.conversation import SQLiteSessionStore
     from assistant.demand_log import DemandLog
     from assistant.llm import LLMPhraser, from_env
     from assistant.service import Assistant
 
     model = from_env()
     return Assistant(open_index(settings), DemandLog(settings.data_dir / "demand.sqlite"), settings.hotline,
-                     phraser=LLMPhraser(model) if model else None, max_question_chars=settings.max_question_chars)
+                     phraser=LLMPhraser(model) if model else None,
+                     sessions=SQLiteSessionStore(settings.data_dir / "sessions.sqlite"),
+                     max_question_chars=settings.max_question_chars)
 
 
 def _render(answer) -> str:

@@ -1,12 +1,21 @@
-"""Per-session memory, so "那要多少钱？" after a question about 护照 is about 护照."""
+"""Per-session memory, so "那要多少钱？" after a question about 护照 is about 护照.
+
+A session holds only what the assistant chose (the record talked about, the options it
+offered), never what the citizen typed, and its id is always one the store issued.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from assistant.sqlite_local import PerThreadSQLite
 
 FOLLOW_UP_MAX_CHARS = 25
 
@@ -21,8 +30,16 @@ class SessionState:
     touched: float = field(default_factory=time.time)
 
 
+class ConversationStore(Protocol):
+    def get(self, session_id: str | None) -> tuple[str, SessionState]:
+        """The live session of an id this store issued; otherwise a fresh one under a new id."""
+
+    def save(self, session_id: str, state: SessionState) -> None:
+        """Keep the state after a turn."""
+
+
 class SessionStore:
-    """In-memory sessions with expiry; a citizen's conversation needs no more than that."""
+    """In-memory sessions with expiry, for one process (tests, evaluation)."""
 
     def __init__(self, ttl_s: float = 1800, max_sessions: int = 10000) -> None:
         self.ttl_s, self.max_sessions = ttl_s, max_sessions
@@ -47,3 +64,36 @@ class SessionStore:
             while len(self._sessions) > self.max_sessions:
                 self._sessions.popitem(last=False)
             return sid, state
+
+    def save(self, session_id: str, state: SessionState) -> None:
+        """Nothing to do: `get` hands out the stored object itself."""
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, touched REAL NOT NULL, state TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_by_age ON sessions(touched);
+"""
+
+
+class SQLiteSessionStore:
+    """Sessions in SQLite, so that `govqa ask --session ID` follows up across processes and a
+    server restart does not cut a conversation short."""
+
+    def __init__(self, path: Path, ttl_s: float = 1800) -> None:
+        self.ttl_s = ttl_s
+        self._db = PerThreadSQLite(path, _SCHEMA)
+
+    def get(self, session_id: str | None) -> tuple[str, SessionState]:
+        if isinstance(session_id, str):
+            row = self._db().execute("SELECT state FROM sessions WHERE id = ? AND touched >= ?",
+                                     (session_id, time.time() - self.ttl_s)).fetchone()
+            if row:
+                return session_id, SessionState(**json.loads(row[0]))
+        return uuid.uuid4().hex, SessionState()
+
+    def save(self, session_id: str, state: SessionState) -> None:
+        state.touched = time.time()
+        db = self._db()
+        db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                   (session_id, state.touched, json.dumps(asdict(state), ensure_ascii=False)))
+        db.execute("DELETE FROM sessions WHERE touched < ?", (state.touched - self.ttl_s,))

@@ -8,14 +8,13 @@ it gets here, and again on the way in, so no ID or phone number is stored.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.privacy import mask_pii
+from assistant.sqlite_local import PerThreadSQLite
 
 CHANNELS = ("widget", "hotline", "cli", "api")
 _SCHEMA = """
@@ -46,22 +45,8 @@ class LoggedQuestion:
 
 class DemandLog:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        with self._db() as db:
-            db.executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        """One connection per thread; WAL lets readers and one writer proceed together."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=60000")
-            db.execute("PRAGMA synchronous=NORMAL")
-            self._local.db = db
-        return db
+        self._db = PerThreadSQLite(path, _SCHEMA)
 
     def record(self, *, session_id: str, channel: str, question: str, decision: str, aspect: str,
                top_ids: list[str], top_scores: list[float], latency_ms: float) -> str:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from assistant.compose import Citation, compose_faq, compose_guide, compose_policy
-from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState, SessionStore
+from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
 from assistant.question import MAX_QUESTION_CHARS, Question, parse_question
@@ -66,7 +66,7 @@ class Answer:
 
 class Assistant:
     def __init__(self, index: KnowledgeIndex, demand_log: DemandLog, hotline: str = "12345",
-                 phraser: LLMPhraser | None = None, sessions: SessionStore | None = None,
+                 phraser: LLMPhraser | None = None, sessions: ConversationStore | None = None,
                  max_question_chars: int = MAX_QUESTION_CHARS) -> None:
         self.index = index
         self.retriever = HybridRetriever(index)
@@ -97,6 +97,7 @@ class Assistant:
             top_ids=[h.record_id for h in hits[:5]], top_scores=[h.score for h in hits[:5]],
             latency_ms=answer.latency_ms)
         state.turns += 1
+        self.sessions.save(sid, state)
         return answer
 
     # ---- retrieval with conversation context ---------------------------------

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-import threading
 import time
 from pathlib import Path
 
 from assistant.demand_topics import Topic
 from assistant.privacy import mask_pii
+from assistant.sqlite_local import PerThreadSQLite
 
 KEEP_RUNS = 20
 _SCHEMA = """
@@ -38,20 +37,8 @@ OVERLAP = 0.5       # share of the smaller member set two topics must have in co
 
 class TopicStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._local = threading.local()
-        self._db().executescript(_SCHEMA)
-
-    def _db(self) -> sqlite3.Connection:
-        """One connection per thread (the web console serves requests on several)."""
-        db = getattr(self._local, "db", None)
-        if db is None:
-            db = sqlite3.connect(str(self.path), timeout=60)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=60000")
-            self._local.db = db
-        return db
+        self._db = PerThreadSQLite(path, _SCHEMA, autocommit=False)  # `with self._db() as db:` makes a transaction
 
     # ---- ids -----------------------------------------------------------------
     def assign(self, topics: list[Topic]) -> None:

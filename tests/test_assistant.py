@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -156,6 +157,40 @@ def test_ask_json_has_the_public_keys(capsys, monkeypatch, sample_index, tmp_pat
     assert {"answered", "decision", "answer", "citations", "latency_ms"} <= set(data)
     assert data["decision"] == "answered" and data["answered"] is True
     assert {"n", "record_id", "title", "section", "score"} <= set(data["citations"][0])
+
+
+def test_ask_session_follows_up_across_commands(capsys, monkeypatch, sample_index, tmp_path):
+    """Each `govqa ask` is a new process with a new assistant: the session lives in the data directory."""
+    from assistant import cli
+
+    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
+
+    def ask(*argv: str) -> dict:
+        assert cli.main(["ask", *argv, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    first = ask("护照怎么办")
+    follow_up = ask("那要多少钱？", "--session", first["session_id"])
+    assert follow_up["session_id"] == first["session_id"]
+    assert follow_up["decision"] == "answered" and follow_up["citations"][0]["record_id"] == "g-passport"
+    assert "120元" in follow_up["answer"]
+    stranger = ask("那要多少钱？", "--session", "13912345678")  # an id the store never issued
+    assert stranger["session_id"] != "13912345678" and stranger["decision"] != "answered"
+
+
+def test_a_stored_session_expires(tmp_path, monkeypatch):
+    from assistant.conversation import SQLiteSessionStore
+
+    store = SQLiteSessionStore(tmp_path / "sessions.sqlite", ttl_s=1800)
+    sid, state = store.get(None)
+    state.topic_id = "g-passport"
+    store.save(sid, state)
+    assert store.get(sid) == (sid, state)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 3600)
+    later_id, later = store.get(sid)
+    assert later_id != sid and later.topic_id == ""
 
 
 def test_chat_takes_a_rating_of_the_last_answer(capsys, monkeypatch, sample_index, tmp_path):
