@@ -3,7 +3,8 @@
 Decisions use the retriever's calibrated score:
 - answered: the top record scores at least ANSWER_MIN;
 - clarify:  the top two are different services, both plausible and close, and the question names neither;
-            or the best match is only plausible (CONFIRM_MIN ≤ score < ANSWER_MIN): we ask before answering;
+            or the best match is only plausible (CONFIRM_MIN ≤ score < ANSWER_MIN): we ask before answering
+            (and say that nothing matched exactly when no word of the question is in the services' names);
 - refused:  nothing plausible; the reply says so, suggests near services, gives the hotline.
 Every question is logged (masked); refused ones are the demand signal.
 """
@@ -22,6 +23,7 @@ from assistant.question import MAX_QUESTION_CHARS, Question, parse_question
 from indexing.aspects import ASPECT_FIELDS, without_aspect_wording
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
+from indexing.text import normalize
 from knowledge.models import FAQ, Policy, ServiceGuide
 
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
@@ -136,14 +138,16 @@ class Assistant:
     # ---- deciding and composing ----------------------------------------------
     def _decide(self, q: Question, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
         state.options = []
+        not_found = ("没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
+                     f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         if chosen is None and self._should_clarify(hits):
+            # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
+            named = self._names_one_of(q.text, hits[:3])
             return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
-                                   "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}")
+                                   "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
         top = chosen or (hits[0] if hits else None)
         if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN:
-            return self._ask_which(q, hits, state, CONFIRM_MIN,
-                                   "没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
-                                   f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
+            return self._ask_which(q, hits, state, CONFIRM_MIN, not_found)
         record = self.index.record(top.record_id) if top is not None and top.score >= ANSWER_MIN else None
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
@@ -182,6 +186,16 @@ class Assistant:
         state.options, state.pending_aspect = options, q.aspect
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
+
+    def _names_one_of(self, text: str, hits: list[RecordHit]) -> bool:
+        """Whether a content word of the question is part of one of these records' names (or a synonym of one)."""
+        names = []
+        for h in hits:
+            record = self.index.record(h.record_id)
+            names += [normalize(n) for n in (h.title, *getattr(record, "aliases", ()))]
+        groups = {g for n in names for g in self.index.lexicon.synonym_groups(n)}
+        return any(any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w))
+                   for w in self._topic_words(text) if len(w) >= 2)
 
     def _should_clarify(self, hits: list[RecordHit]) -> bool:
         if len(hits) < 2:

@@ -159,6 +159,16 @@ def test_ask_json_has_the_public_keys(capsys, monkeypatch, sample_index, tmp_pat
     assert {"n", "record_id", "title", "section", "score"} <= set(data["citations"][0])
 
 
+def test_a_clarifying_question_does_not_claim_choices_the_question_never_named(assistant):
+    """Close services named by the question: "which one?". Close services it never names: nothing matched."""
+    which = assistant.ask("提取公积金要什么材料")
+    assert which.decision == "clarify" and which.answer.startswith("您想咨询的是下面哪一项")
+    assert all("提取住房公积金" in o["title"] for o in which.options)
+    unnamed = assistant.ask("户口本丢了怎么补办")  # close to 身份证 and 社保卡 补领, about neither
+    assert unnamed.decision == "clarify" and unnamed.answer.startswith("没有找到完全对应的答案")
+    assert "12345" in unnamed.answer
+
+
 def test_ask_session_follows_up_across_commands(capsys, monkeypatch, sample_index, tmp_path):
     """Each `govqa ask` is a new process with a new assistant: the session lives in the data directory."""
     from assistant import cli
