@@ -77,10 +77,10 @@ def cmd_kb_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_kb_show(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.compose import full_text
-    from knowledge.loaders import load_knowledge_base
+    from knowledge.store import KnowledgeBaseStore
     from knowledge.writer import editor_json
 
-    record = next((r for r in load_knowledge_base(settings.kb_dir).records if r.id == args.id), None)
+    record = KnowledgeBaseStore(settings.kb_dir).get(args.id)
     if record is None:
         print(f"没有 id 为 {args.id} 的记录", file=sys.stderr)
         return 1

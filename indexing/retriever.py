@@ -19,7 +19,7 @@ import pickle
 import re
 import threading
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Callable, Literal, TypeVar
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from indexing.spelling import known_sounds, misspellings
 from indexing.text import bigrams, normalize, pinyin_key
 
 Mode = Literal["hybrid", "bm25", "dense"]
+T = TypeVar("T")
 W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT, W_DOCUMENT = 0.3, 0.2, 2.0, 0.8, 1.5, 2.5
 NEAR_DUPLICATE = 0.9  # Jaccard of character 5-grams above which two policies are the same notice reposted
 LEXICAL_POOL, DENSE_POOL, Z_POOL = 400, 100, 50
@@ -245,12 +246,7 @@ class HybridRetriever:
         """(typed, meant) for the words of the normalised question mistyped by sound; remembered per
         question, since retrieval and the answer's notice both ask."""
         self.refresh()
-        fixes = self._spelling_cache.get(q)
-        if fixes is None:
-            if len(self._spelling_cache) > 4096:
-                self._spelling_cache.clear()
-            fixes = self._spelling_cache[q] = misspellings(q, self.sound_words, self._seen)
-        return fixes
+        return _remembered(self._spelling_cache, q, lambda: misspellings(q, self.sound_words, self._seen))
 
     def _seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -376,11 +372,8 @@ class HybridRetriever:
     def _policy_text(self, record_id: str) -> str:
         """A policy's body, read from the manifest once per index generation: the near-duplicate check
         and the re-ordering both need it for the same leading candidates."""
-        text = self._policy_texts.get(record_id)
-        if text is None:
-            record = self.index.record(record_id)
-            text = self._policy_texts[record_id] = "".join(s.text for s in getattr(record, "sections", []))
-        return text
+        return _remembered(self._policy_texts, record_id, lambda: "".join(
+            s.text for s in getattr(self.index.record(record_id), "sections", [])))
 
     def _distinct(self, order: list[int], top_k: int) -> list[int]:
         """A reposted notice (a policy nearly identical to one ranked above it) gives its place to the next candidate."""
@@ -398,11 +391,11 @@ class HybridRetriever:
         return kept
 
     def _policy_shingles(self, record_id: str) -> frozenset[str]:
-        grams = self._shingles.get(record_id)
-        if grams is None:
+        def shingles() -> frozenset[str]:
             text = re.sub(r"[\W_]+", "", self._policy_text(record_id))
-            grams = self._shingles[record_id] = frozenset(text[i : i + 5] for i in range(len(text) - 4))
-        return grams
+            return frozenset(text[i : i + 5] for i in range(len(text) - 4))
+
+        return _remembered(self._shingles, record_id, shingles)
 
     def _region_adjustment(self, named: list[str]) -> np.ndarray:
         adjust = np.zeros(len(self.record_ids), dtype=np.float32)
@@ -516,11 +509,19 @@ class HybridRetriever:
     def _chunk_tokens(self, chunk_id: str) -> frozenset[str]:
         """A chunk's BM25 tokens, read from the manifest when first needed: keeping every chunk's
         token set in memory would cost gigabytes at 100,000 chunks."""
-        if chunk_id not in self._token_cache:
-            if len(self._token_cache) > 4096:
-                self._token_cache.clear()
-            self._token_cache[chunk_id] = frozenset(self.index.chunk_tokens([chunk_id]).get(chunk_id, ()))
-        return self._token_cache[chunk_id]
+        return _remembered(self._token_cache, chunk_id,
+                           lambda: frozenset(self.index.chunk_tokens([chunk_id]).get(chunk_id, ())))
+
+
+def _remembered(cache: dict[str, T], key: str, compute: Callable[[], T], limit: int = 4096) -> T:
+    """`cache[key]`, computed on first use; a full cache starts over, so a long-running server's
+    per-generation caches stay bounded (policy texts and shingles at 100,000 chunks would not)."""
+    value = cache.get(key)
+    if value is None:
+        if len(cache) >= limit:
+            cache.clear()
+        value = cache[key] = compute()
+    return value
 
 
 def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:

@@ -115,6 +115,10 @@ class KnowledgeBaseStore:
         return path
 
     # ---- history ------------------------------------------------------------------
+    def get(self, record_id: str) -> ServiceGuide | Policy | FAQ | None:
+        """The record as its file holds it now, or None."""
+        return next((r for r in load_knowledge_base(self.root).records if r.id == record_id), None)
+
     def versions(self, record_id: str) -> list[Version]:
         """Every saved state of the record, oldest first; the last one is what the file holds now."""
         return self.history.versions(record_id)
@@ -126,7 +130,7 @@ class KnowledgeBaseStore:
         """Make the record what it was in `version` (written in its file's own format), as a new version;
         the versions in between stay, so a restore can itself be undone."""
         old = self.history.get(record_id, version)
-        current = next((r for r in load_knowledge_base(self.root).records if r.id == record_id), None)
+        current = self.get(record_id)
         if old.removed:
             if current is None:
                 raise ValueError(f"{record_id} 现在已不在知识库中")
