@@ -141,6 +141,33 @@ def test_empty_questions_get_a_clear_message(assistant, text):
     assert assistant.log.count() == 0
 
 
+@pytest.mark.parametrize("text, reply", [("谢谢", "不客气"), ("好的，谢谢！", "不客气"), ("你好", "您好"), ("在吗？", "您好")])
+def test_greetings_and_thanks_get_a_reply_and_are_not_logged_as_demand(assistant, text, reply):
+    with pytest.raises(EmptyQuestion) as info:
+        assistant.ask(text)
+    assert reply in str(info.value)
+    assert assistant.log.count() == 0
+
+
+@pytest.mark.parametrize("wrapped, plain", [
+    ("您好，请问办居住证要带什么材料？谢谢！", "办居住证要带什么材料"),
+    ("你好，我想问一下身份证丢了怎么补办", "身份证丢了怎么补办"),
+    ("麻烦问一下，失业金每个月能领多少", "失业金每个月能领多少"),
+    ("我想咨询一下居住证怎么办理", "居住证怎么办理"),  # "咨询" opens the question; it does not ask for the phone
+])
+def test_courtesy_around_a_question_changes_nothing(assistant, wrapped, plain):
+    a, b = assistant.ask(wrapped), assistant.ask(plain)
+    assert a.decision == b.decision == "answered"
+    assert a.answer == b.answer and a.citations[0].record_id == b.citations[0].record_id
+    assert a.citations[0].score == pytest.approx(b.citations[0].score)
+
+
+def test_a_follow_up_after_an_acknowledgement_keeps_its_context(assistant):
+    first = assistant.ask("办护照要带什么")
+    follow_up = assistant.ask("好的，那要多少钱？", session_id=first.session_id)
+    assert follow_up.citations[0].record_id == "g-passport" and "120元" in follow_up.answer
+
+
 def test_long_and_hostile_input_is_handled(assistant):
     answer = assistant.ask("<img src=x onerror=alert(1)>护照" + "怎么办" * 20000)
     assert answer.notices and "500" in answer.notices[0]

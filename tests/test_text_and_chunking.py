@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from assistant.compose import LONG_PASSAGE, SHORT_PASSAGE, compose_policy
 from assistant.settings import SAMPLE_KB
+from indexing.aspects import detect_aspect
 from indexing.chunking import chunk_record
 from indexing.text import Lexicon, normalize
 from knowledge.loaders import load_file, load_knowledge_base
@@ -12,6 +15,15 @@ from knowledge.models import Policy, PolicySection
 
 def test_normalize_traditional_and_full_width():
     assert normalize("護照怎麼辦理？ＡＢＣ１２３") == "护照怎么办理?abc123"
+
+
+@pytest.mark.parametrize("question, aspect", [
+    ("失业金咨询电话多少", "phone"), ("公积金找谁咨询", "phone"), ("社保卡热线", "phone"),
+    ("咨询户口迁移", "general"), ("外来务工人员落户咨询", "general"),  # citizens open any question with 咨询
+    ("咨询一下护照怎么办", "process"),
+])
+def test_the_aspect_asked(question, aspect):
+    assert detect_aspect(question) == aspect
 
 
 def test_synonyms_meet_on_both_sides():
