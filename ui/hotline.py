@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.question import parse_question
 from indexing.retriever import RecordHit
 from indexing.text import normalize
 from knowledge.models import FAQ, ServiceGuide
@@ -17,6 +18,7 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 def hotline_answer(backend: Backend, question: str, session_id: str | None) -> dict:
     """The public answer JSON under "answer", plus script, sources, guide and related. Raises EmptyQuestion."""
     answer = backend.ask(question, session_id, "hotline")
+    question = parse_question(question, backend.assistant.max_question_chars).text  # what the assistant searched with
     cited = answer.citations[0] if answer.citations else None
     with backend.lock:
         hits = backend.assistant.retriever.run(question, top_k=5)
