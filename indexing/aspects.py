@@ -17,9 +17,10 @@ ASPECTS: dict[str, tuple[str, re.Pattern[str]]] = {
     # "咨询" alone is how citizens open any question ("我想咨询一下居住证怎么办"), not a request for the number
     "phone": ("咨询电话", re.compile(r"电话|热线|联系方式|怎么联系|联系谁|咨询(号码|方式|渠道)|[找问向]谁咨询|哪[里儿]?(能|可以)?咨询")),
     "online": ("网上办理", re.compile(r"网上|线上|app|小程序|网办|手机上|在线|不用跑|不出门|公众号")),
-    "conditions": ("办理条件", re.compile(r"条件|资格|能不能|能否|可不可以|可以办吗|能办吗|符合|要求|谁可以|哪些人|什么人")),
+    "conditions": ("办理条件", re.compile(r"条件|资格|能不能|能否|可不可以|可以办吗|能办吗|符合|要求|谁可以|哪些人|什么人|什么情况下?(可以|能|才能)")),
     "process": ("办理流程", re.compile(r"流程|步骤|程序|怎么办|如何办|怎么申请|如何申请|咋办|怎么弄|怎么领|如何领|手续|怎样办|办理方式|[咋怎]么?补|如何补|[咋怎]么?换|如何换")),
-    "legal_basis": ("政策依据", re.compile(r"依据|法律|法规|根据什么|哪个文件|政策规定")),
+    # 法律援助/法律咨询 are services, not a question about the legal basis
+    "legal_basis": ("政策依据", re.compile(r"依据|法律(?!援助|服务|咨询|职业|顾问|工作者)|法规|根据什么|哪个文件|政策规定")),
 }
 # questions about a policy document itself: who issued it, its number, from when it applies
 DOCUMENT_FACTS = re.compile(r"文号|发文|哪个部门发|哪几个部门|哪些部门发|(什么时候|哪天|何时|几号)(开始|起)?(施行|执行|实施|生效)|有效期|失效")
