@@ -15,7 +15,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from assistant.compose import Citation, compose_faq, compose_guide, compose_policy
+from assistant.compose import Citation, compose_faq, compose_guide, compose_policy, full_text
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
@@ -224,7 +224,19 @@ class Assistant:
             phrased = self.phraser.phrase(q.text, {1: f"《{record.title}》{section}：{text}"}, required)
             if phrased:
                 answer_text = phrased
-        return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, aspect=q.aspect)
+        elsewhere = self._elsewhere(q.text, record)
+        notices = [f"知识库收录的是本地的办事规定，没有{'、'.join(elsewhere)}的；以下内容仅供参考，请以当地规定为准。"] if elsewhere else []
+        return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, notices=notices,
+                      aspect=q.aspect)
+
+    def _elsewhere(self, text: str, record) -> list[str]:
+        """Provinces and cities the question names ("广州市办护照…") that are neither places of this knowledge
+        base nor in the record answering it: the answer gives local rules, and the citizen should know."""
+        if self.retriever.places_in(text):
+            return []  # "浙江省的社保卡能在示例市用吗" asks about here
+        body = normalize(full_text(record))
+        return [w for w in dict.fromkeys(self.index.lexicon.cut(text))
+                if len(w) >= 3 and w.endswith(("省", "市", "自治区")) and w not in body]
 
     def _refusal(self, q: Question, hits: list[RecordHit]) -> Answer:
         near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}

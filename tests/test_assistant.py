@@ -169,6 +169,13 @@ def test_a_follow_up_after_an_acknowledgement_keeps_its_context(assistant):
         assert follow_up.citations[0].record_id == "g-passport" and "120元" in follow_up.answer
 
 
+def test_an_answer_about_another_city_says_it_gives_local_rules(assistant):
+    elsewhere = assistant.ask("广州市办护照要带什么材料")
+    assert elsewhere.answered and any("广州市" in n and "当地规定" in n for n in elsewhere.notices)
+    for question in ("示例市办护照要带什么材料", "浙江省的社保卡能在示例市用吗", "东湖区办护照要带什么材料"):
+        assert not any("当地规定" in n for n in assistant.ask(question).notices), question
+
+
 def test_long_and_hostile_input_is_handled(assistant):
     answer = assistant.ask("<img src=x onerror=alert(1)>护照" + "怎么办" * 20000)
     assert answer.notices and "500" in answer.notices[0]
