@@ -34,6 +34,7 @@ CLARIFY_MARGIN = 0.35
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 一下 问题 事宜""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
+_JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -225,7 +226,7 @@ class Assistant:
             if phrased:
                 answer_text = phrased
         elsewhere = self._elsewhere(q.text, record)
-        notices = [f"知识库收录的是本地的办事规定，没有{'、'.join(elsewhere)}的；以下内容仅供参考，请以当地规定为准。"] if elsewhere else []
+        notices = [f"所引内容没有提到{'、'.join(elsewhere)}，仅供参考，请以当地规定为准。"] if elsewhere else []
         return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, notices=notices,
                       aspect=q.aspect)
 
@@ -235,8 +236,8 @@ class Assistant:
         if self.retriever.places_in(text):
             return []  # "浙江省的社保卡能在示例市用吗" asks about here
         body = normalize(full_text(record))
-        return [w for w in dict.fromkeys(self.index.lexicon.cut(text))
-                if len(w) >= 3 and w.endswith(("省", "市", "自治区")) and w not in body]
+        named = (_JURISDICTION.fullmatch(w) for w in dict.fromkeys(self.index.lexicon.cut(text)))
+        return [m.group(0) for m in named if m and m.group(1) not in body]
 
     def _refusal(self, q: Question, hits: list[RecordHit]) -> Answer:
         near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}

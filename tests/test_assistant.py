@@ -171,7 +171,7 @@ def test_a_follow_up_after_an_acknowledgement_keeps_its_context(assistant):
 
 def test_an_answer_about_another_city_says_it_gives_local_rules(assistant):
     elsewhere = assistant.ask("广州市办护照要带什么材料")
-    assert elsewhere.answered and any("广州市" in n and "当地规定" in n for n in elsewhere.notices)
+    assert elsewhere.answered and any("没有提到广州市" in n and "当地规定" in n for n in elsewhere.notices)
     for question in ("示例市办护照要带什么材料", "浙江省的社保卡能在示例市用吗", "东湖区办护照要带什么材料"):
         assert not any("当地规定" in n for n in assistant.ask(question).notices), question
 
