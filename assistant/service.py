@@ -235,9 +235,9 @@ class Assistant:
         base nor in the record answering it: the answer gives local rules, and the citizen should know."""
         if self.retriever.places_in(text):
             return []  # "浙江省的社保卡能在示例市用吗" asks about here
-        body = normalize(full_text(record))
-        named = (_JURISDICTION.fullmatch(w) for w in dict.fromkeys(self.index.lexicon.cut(text)))
-        return [m.group(0) for m in named if m and m.group(1) not in body]
+        named = [m for m in map(_JURISDICTION.fullmatch, dict.fromkeys(self.index.lexicon.cut(text))) if m]
+        body = normalize(full_text(record)) if named else ""
+        return [m.group(0) for m in named if m.group(1) not in body]
 
     def _refusal(self, q: Question, hits: list[RecordHit]) -> Answer:
         near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
