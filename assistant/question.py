@@ -21,11 +21,13 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u206
 # It is set aside before searching: these words are in no guide, so they read as parts of the question
 # that nothing answers (and "谢谢" alone would be refused and logged as an unmet need).
 _PUNCT = r"[\s,.!?~:;，。！？～：；、…]*"
+_SEPARATOR = r"[\s,.!~，。！～]+"  # an acknowledgement ends at a pause; "可以？" is a question
+_HAS_WORD = re.compile(r"[\w\u3400-\u9fff]")
 _GREETING = r"(?:你好|您好|你们好|大家好|哈喽|嗨|hi|hello|在吗|在不在|有人吗|打扰(?:了|一下)?|早上好|上午好|中午好|下午好|晚上好)[啊呀哈啦吗]?"
 _THANKS = r"(?:谢谢(?:你|您|你们)?|多谢|感谢(?:你|您)?|辛苦(?:了|啦)|麻烦(?:了|啦|你了|您了)|拜托(?:了|啦)|在线等|急)[啊呀哈啦了的]*"
 _ACK = r"(?:好的|好|嗯+|哦+|行|可以|ok|okay|明白了?|知道了|收到|懂了|没有了|没了|没事了?)[啊呀哈啦了的]*"
 _OPENER = r"(?:请问(?:一下|下)?|(?:我)?想(?:问|咨询|了解)(?:一下|下)?|(?:问|咨询|了解)(?:一下|下)|麻烦问(?:一下|下)?|咨询(?!电话|热线|方式|号码|渠道))"
-_LEAD = re.compile(rf"^{_PUNCT}(?:(?:{_GREETING}{_PUNCT})|(?:(?:{_THANKS}|{_ACK})[\s,.!~，。！～]+))*(?P<opener>{_OPENER}{_PUNCT})?")
+_LEAD = re.compile(rf"^{_PUNCT}(?:(?:{_GREETING}{_PUNCT})|(?:(?:{_THANKS}|{_ACK}){_SEPARATOR}))*(?P<opener>{_OPENER}{_PUNCT})?")
 # "咨询户口迁移的问题": after an opener, "的问题" only says that a question follows
 _ABOUT = re.compile(r"(?:的)?(?:相关)?(?:问题|事宜|事项)$")
 _TRAIL = re.compile(rf"(?:{_PUNCT}{_THANKS})+{_PUNCT}$")
@@ -58,7 +60,7 @@ def parse_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
     if len(text) > max_chars:
         text = text[:max_chars]
         notices.append(f"问题较长，已只保留前 {max_chars} 个字。")
-    if not re.search(r"[\w\u3400-\u9fff]", text):
+    if not _HAS_WORD.search(text):
         raise EmptyQuestion("请输入您要咨询的问题，例如：“办居住证要带什么材料？”")
     if _SMALL_TALK.match(text):
         raise EmptyQuestion(THANKS_REPLY if _THANKED.search(text) else GREETING_REPLY)
@@ -72,4 +74,4 @@ def without_courtesy(text: str) -> str:
     core = _TRAIL.sub("", text[lead.end():])
     if lead.group("opener"):
         core = _ABOUT.sub("", core)
-    return core if re.search(r"[\w\u3400-\u9fff]", core) else text
+    return core if _HAS_WORD.search(core) else text

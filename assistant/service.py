@@ -32,7 +32,7 @@ CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead o
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
-    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 一下 问题 事宜""".split())
+    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
@@ -230,7 +230,7 @@ class Assistant:
         return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, notices=notices,
                       aspect=q.aspect)
 
-    def _elsewhere(self, text: str, record) -> list[str]:
+    def _elsewhere(self, text: str, record: ServiceGuide | Policy | FAQ) -> list[str]:
         """Provinces and cities the question names ("广州市办护照…") that are neither places of this knowledge
         base nor in the record answering it: the answer gives local rules, and the citizen should know."""
         if self.retriever.places_in(text):
