@@ -12,7 +12,8 @@ import re
 ASPECTS: dict[str, tuple[str, re.Pattern[str]]] = {
     "materials": ("申请材料", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|准备哪些|需要什么证|哪些证件|什么证件|证明材料|提交什么|交什么材料")),
     "fees": ("收费标准", re.compile(r"(?<![领发补给拿])多少钱|收费|费用|要钱|花钱|免费|工本费|交钱|几块钱|价格|贵不贵")),
-    "time_limit": ("办理时限", re.compile(r"多久|多长时间|几天|几个工作日|时限|多少天|什么时候能(拿|领|办好|下来)|要等|当场|当天|几个月")),
+    # "能领多久", "最长能贷多久", "能呆几天" ask how long a benefit lasts, not how long the office takes
+    "time_limit": ("办理时限", re.compile(r"(?<![领贷住呆待留受])(?:多久|多长时间|几天|多少天|几个月)|几个工作日|时限|什么时候能(拿|领|办好|下来)|要等|当场|当天")),
     "location": ("办理地点与时间", re.compile(r"在哪里|去哪里|到哪里|在哪儿|去哪儿|哪里|哪儿|在哪|去哪|到哪|地点|地址|窗口|几点|上班时间|办公时间|周末|星期六|周六|节假日")),
     # "咨询" alone is how citizens open any question ("我想咨询一下居住证怎么办"), not a request for the number
     "phone": ("咨询电话", re.compile(r"电话|热线|联系方式|怎么联系|联系谁|咨询(号码|方式|渠道)|[找问向]谁咨询|哪[里儿]?(能|可以)?咨询")),
@@ -24,6 +25,11 @@ ASPECTS: dict[str, tuple[str, re.Pattern[str]]] = {
 }
 # questions about a policy document itself: who issued it, its number, from when it applies
 DOCUMENT_FACTS = re.compile(r"文号|发文|哪个部门发|哪几个部门|哪些部门发|(什么时候|哪天|何时|几号)(开始|起)?(施行|执行|实施|生效)|有效期|失效")
+# the kind of figure a question asks for: "失业金能领多少" wants an amount, "能领多久" a length of time
+QUANTITIES: dict[str, re.Pattern[str]] = {
+    "amount": re.compile(r"多少(?!天|年|个?月|个?工作日|时间)|几[块元]|金额"),
+    "duration": re.compile(r"多久|多长时间|期限|时限|多少(?:天|年|个?月|个?工作日)|几(?:天|年|个月|个工作日)"),
+}
 ASPECT_FIELDS = {
     "materials": "materials", "fees": "fees", "time_limit": "time_limit", "location": "location",
     "phone": "contact", "online": "contact", "conditions": "conditions", "process": "process",
@@ -37,6 +43,10 @@ def detect_aspect(normalized_question: str) -> str:
         if pattern.search(normalized_question):
             return code
     return "general"
+
+
+def quantities_asked(normalized_question: str) -> frozenset[str]:
+    return frozenset(kind for kind, pattern in QUANTITIES.items() if pattern.search(normalized_question))
 
 
 def without_aspect_wording(normalized_question: str) -> str:

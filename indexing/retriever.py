@@ -23,7 +23,7 @@ from typing import Callable, Literal, TypeVar
 
 import numpy as np
 
-from indexing.aspects import ASPECT_FIELDS, DOCUMENT_FACTS, detect_aspect, without_aspect_wording
+from indexing.aspects import ASPECT_FIELDS, DOCUMENT_FACTS, detect_aspect, quantities_asked, without_aspect_wording
 from indexing.chunking import Chunk
 from indexing.evidence import POOL as EVIDENCE_POOL
 from indexing.evidence import PolicyCandidate, PolicyEvidence
@@ -37,14 +37,15 @@ T = TypeVar("T")
 W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT, W_DOCUMENT = 0.3, 0.2, 2.0, 0.8, 1.5, 2.5
 NEAR_DUPLICATE = 0.9  # Jaccard of character 5-grams above which two policies are the same notice reposted
 LEXICAL_POOL, DENSE_POOL, Z_POOL = 400, 100, 50
+W_OTHER_FIGURE = 2.0  # as far down as a title match lifts: a FAQ about another figure answers another question
 W_SPECIFIC = 1.0  # sample dev hit@1 0.852 → 0.869; at 2–6 more guides win, but over FAQs that answer exactly
 # words by which a citizen asks about the document itself rather than the service
 _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施办法|管理办法|通知|规定|条例|第[一二三四五六七八九十]+条|政策依据|哪个文件"
                             r"|冒领|骗取|造假|虚假|后果|处罚|罚款|法律责任|追回")
-_SNAPSHOT_FORMAT = 5
+_SNAPSHOT_FORMAT = 6
 UNKNOWN_TOPIC_FACTOR = 0.1  # below every decision threshold; the ranking still orders the suggestions
 # words around an aspect question that name nothing ("居住证多久能办下来")
-_ASPECT_FILLER = frozenset("能办 办下来 下来 可以 需要 我要 我想 想办 办好 办完 拿到 能拿 才能 一般 大概 请问 咨询 一下".split())
+_ASPECT_FILLER = frozenset("能办 办下来 下来 可以 需要 我要 我想 想办 办好 办完 拿到 能拿 才能 一般 大概 请问 咨询 一下 申请 办理 申领".split())
 # what `_build` computes and `lexical.pkl` holds
 _STATE = ("chunks", "record_ids", "chunk_record", "_idf", "chunk_bm25", "record_bm25", "meta", "places",
           "is_guide", "is_policy", "name_table", "sound_table", "region_values", "region_of",
@@ -222,13 +223,13 @@ class HybridRetriever:
         # FAQ phrasings as bigram sets, with postings from each bigram to the phrasings that contain it;
         # and as token sets, for how much of a phrasing a question covers
         self.faq_phrasings: list[tuple[int, frozenset[str]]] = []
-        self.faq_tokens: dict[int, list[frozenset[str]]] = {}
+        self.faq_tokens: dict[int, list[tuple[frozenset[str], frozenset[str]]]] = {}
         self.bigram_postings: dict[str, list[int]] = {}
         for i, r in enumerate(self.record_ids):
             if self.meta[r]["kind"] != "faq":
                 continue
             for name in self.meta[r]["phrasings"]:
-                self.faq_tokens.setdefault(i, []).append(self.index.lexicon.token_set(name))
+                self.faq_tokens.setdefault(i, []).append((self.index.lexicon.token_set(name), quantities_asked(name)))
                 grams = frozenset(_char_bigrams(name))
                 for g in grams:
                     self.bigram_postings.setdefault(g, []).append(len(self.faq_phrasings))
@@ -333,6 +334,7 @@ class HybridRetriever:
             fused = fused + W_POLICY * self.is_policy
         fused = fused + self._region_adjustment(named_places)
         fused = fused - W_SPECIFIC * self._faq_specificity(fused, set(tokens))
+        fused = fused - W_OTHER_FIGURE * self._other_figure(fused, quantities_asked(q))
 
         route_faq = self._close_faq(q)
         pool_size = max(top_k, EVIDENCE_POOL if parts else 1)
@@ -345,8 +347,9 @@ class HybridRetriever:
         if kept:
             below = [i for i in order[order.index(kept[-1]) + 1 :] if i not in kept]
             after = float(fused[below[0]]) if below else None
+        topic_tokens = set(self.index.lexicon.tokens(self._topic_text(lexical_q))) if aspect != "general" else None
         hits = self._hits(kept, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits,
-                          route_faq, ASPECT_FIELDS.get(aspect, ""), unknown_topic)
+                          route_faq, ASPECT_FIELDS.get(aspect, ""), unknown_topic, topic_tokens)
         if parts:
             hits = self._reorder_policies(q, kept, hits, parts)
         return hits[:top_k]
@@ -433,11 +436,28 @@ class HybridRetriever:
         for i in np.argsort(-fused)[:Z_POOL]:
             phrasings = self.faq_tokens.get(int(i))
             if phrasings:
-                out[i] = 1.0 - max(self._idf_share(toks & query_tokens, toks) for toks in phrasings)
+                out[i] = 1.0 - max(self._idf_share(toks & query_tokens, toks) for toks, _ in phrasings)
+        return out
+
+    def _other_figure(self, fused: np.ndarray, asked: frozenset[str]) -> np.ndarray:
+        """The leading FAQs that ask only for another kind of figure than the question: "失业金能领多少"
+        wants an amount, which "失业金最长能领多久" does not give, however many words they share."""
+        out = np.zeros(len(self.record_ids), dtype=bool)
+        if not asked:
+            return out
+        for i in np.argsort(-fused)[:Z_POOL]:
+            kinds = {kind for _, figures in self.faq_tokens.get(int(i), ()) for kind in figures}
+            out[i] = bool(kinds) and not kinds & asked
         return out
 
     def _idf_share(self, part: set[str] | frozenset[str], whole: set[str] | frozenset[str]) -> float:
         return sum(self._idf.get(t, 8.0) for t in part) / (sum(self._idf.get(t, 8.0) for t in whole) or 1.0)
+
+    def _topic_text(self, q: str) -> str:
+        text = without_aspect_wording(q)
+        for w in _ASPECT_FILLER:
+            text = text.replace(w, " ")
+        return text
 
     def _topic_words(self, q: str) -> list[str]:
         """The words of a question left once its aspect wording and filler are set aside."""
@@ -473,7 +493,7 @@ class HybridRetriever:
         return best if best_sim >= 0.85 else None
 
     def _hits(self, order, after, fused, dense, tokens, chunk_lex, chunk_dense, title_hits, route_faq,
-              field: str, unknown_topic: bool) -> list[RecordHit]:
+              field: str, unknown_topic: bool, topic_tokens: set[str] | None) -> list[RecordHit]:
         by_record: dict[int, list[ChunkHit]] = {}
         for i in set(chunk_lex) | set(chunk_dense):
             by_record.setdefault(int(self.chunk_record[i]), []).append(
@@ -490,7 +510,8 @@ class HybridRetriever:
             covered = set()
             for h in chunk_hits:
                 covered |= query_terms & self._chunk_tokens(h.chunk.id)
-            coverage = self._idf_share(covered, query_terms)
+            terms = query_terms & topic_tokens if topic_tokens is not None and self.is_guide[i] else query_terms
+            coverage = self._idf_share(covered & terms, terms)
             margin = top_fused[rank] - (top_fused[rank + 1] if rank + 1 < len(top_fused) else top_fused[rank] - 3)
             dense_top = float(dense[i]) if self.mode != "bm25" else 0.8
             score = 0.99 if i == route_faq else calibrated(dense_top, coverage, margin, bool(title_hits[i]))

@@ -199,9 +199,11 @@ def test_a_clarifying_question_does_not_claim_choices_the_question_never_named(a
     which = assistant.ask("提取公积金要什么材料")
     assert which.decision == "clarify" and which.answer.startswith("您想咨询的是下面哪一项")
     assert all("提取住房公积金" in o["title"] for o in which.options)
-    unnamed = assistant.ask("户口本丢了怎么补办")  # close to 身份证 and 社保卡 补领, about neither
+    unnamed = assistant.ask("户口本丢了怎么办")  # close to a FAQ that mentions 户口本, about something else
     assert unnamed.decision == "clarify" and unnamed.answer.startswith("没有找到完全对应的答案")
     assert "12345" in unnamed.answer
+    # close to 身份证 and 社保卡 补领, about neither
+    assert assistant.ask("户口本丢了怎么补办").decision != "answered"
 
 
 def test_ask_session_follows_up_across_commands(capsys, monkeypatch, sample_index, tmp_path):
@@ -329,6 +331,23 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     assert "2070元" in received.answer
     paid = assistant.ask("办护照要多少钱")
     assert paid.aspect == "fees" and "120元" in paid.answer
+
+
+@pytest.mark.parametrize("question, faq, fact", [
+    ("失业金能领多少", "faq-unemployment-amount", "2070元"),
+    ("失业金能领多久", "faq-unemployment-duration", "最长24个月"),
+])
+def test_how_much_and_how_long_are_different_questions(assistant, question, faq, fact):
+    """The two FAQs share every word but 多少/多久; "能领多久" is also not the office's 办理时限."""
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == faq and fact in answer.answer
+
+
+def test_an_aspect_question_is_answered_whatever_wording_of_the_aspect_the_guide_lacks(assistant):
+    """"多久能拿到" is answered by the guide's 办理时限, which never says 多久 or 拿到."""
+    answer = assistant.ask("居住證申請了多久能拿到")
+    assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
+    assert answer.citations[0].section == "办理时限"
 
 
 @pytest.mark.parametrize("question, service", [

@@ -21,6 +21,8 @@ def test_normalize_traditional_and_full_width():
     ("失业金咨询电话多少", "phone"), ("公积金找谁咨询", "phone"), ("社保卡热线", "phone"),
     ("咨询户口迁移", "general"), ("外来务工人员落户咨询", "general"),  # citizens open any question with 咨询
     ("咨询一下护照怎么办", "process"),
+    ("护照多久能拿到", "time_limit"), ("居住证办理要多长时间", "time_limit"),
+    ("失业金能领多久", "general"), ("公积金贷款最长能贷多久", "general"),  # how long a benefit lasts
     ("二手房过户的法律依据", "legal_basis"), ("什么情况下可以申请法律援助", "conditions"), ("法律援助", "general"),
 ])
 def test_the_aspect_asked(question, aspect):
