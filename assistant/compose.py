@@ -95,6 +95,34 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
     return "\n".join(lines), section
 
 
+def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weights: dict[str, float]
+                         ) -> tuple[str, str] | None:
+    """For a question about one detail of a service ("公积金贷款最长能贷几年"), the passage of the guide
+    field that holds it, quoted; None when no field shares a word with the question beyond the
+    service's own names, and the overview is the answer ("我想办公积金贷款")."""
+    name_tokens = lexicon.token_set("、".join([guide.name, *guide.aliases]))
+    detail = {t for t in lexicon.tokens(query) if not t.startswith("§syn")} - name_tokens
+    detail_words = {t for t in detail if len(t) >= 2 and not t.startswith("§")}
+    best: tuple[float, str, list[str]] | None = None
+    for field, text in guide_field_texts(guide).items():
+        if field in ("overview", "legal_basis"):  # who it is for is in the overview; laws are asked for by name
+            continue
+        sentences = [s for line in text.splitlines() for s in split_sentences(line)]
+        for sentence in sentences:
+            found = lexicon.token_set(sentence) & detail
+            if not found & detail_words:
+                continue
+            share = sum(weights.get(t, 1.0) for t in found) / max(len(sentence), 1) ** 0.3
+            if best is None or share > best[0]:
+                best = (share, field, sentences)
+    if best is None:
+        return None
+    _, field, sentences = best
+    passage = best_passage(sentences, detail, lexicon, weights, title=guide.name).replace("**", "")
+    section = GUIDE_SECTIONS[field]
+    return f"【{guide.name}】{section}：\n{passage}\n{FOLLOW_UP_HINT}", section
+
+
 def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon, weights: dict[str, float],
                  preferred: str = "", title: str = "", spare: int = 0) -> str:
     """The window of sentences whose opening best matches the question: SHORT_PASSAGE characters

@@ -15,7 +15,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from assistant.compose import Citation, compose_faq, compose_guide, compose_policy, full_text
+from assistant.compose import Citation, compose_faq, compose_guide, compose_guide_detail, compose_policy, full_text
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
@@ -208,7 +208,12 @@ class Assistant:
 
     def _compose(self, q: Question, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
         if isinstance(record, ServiceGuide):
-            text, section = compose_guide(record, q.aspect)
+            detail = None
+            if q.aspect == "general":
+                # a district names where the citizen is, not the detail asked about
+                about = re.sub("|".join(map(re.escape, self.retriever.places_in(q.text))) or "$^", " ", q.text)
+                detail = compose_guide_detail(record, about, self.index.lexicon, self.retriever.idf())
+            text, section = detail or compose_guide(record, q.aspect)
         elif isinstance(record, Policy):
             best_chunk = top.chunks[0].chunk.text if top.chunks else ""
             text, section = compose_policy(record, q.text, self.index.lexicon, self.retriever.idf(), best_chunk)

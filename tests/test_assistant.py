@@ -333,6 +333,22 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     assert paid.aspect == "fees" and "120元" in paid.answer
 
 
+@pytest.mark.parametrize("question, section, fact", [
+    ("公积金贷款期限最长多少年", "温馨提示", "最长30年"),
+    ("台湾通行证有效期是几年", "温馨提示", "16周岁以上的为10年"),
+    ("个体户可以不起名字吗", "温馨提示", "可以不起名称"),
+])
+def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says_so(assistant, question, section, fact):
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].kind == "guide"
+    assert answer.citations[0].section == section and fact in answer.answer and "**" not in answer.answer
+
+
+def test_a_question_naming_only_the_service_gets_its_overview(assistant):
+    answer = assistant.ask("我想办公积金贷款")
+    assert answer.citations[0].record_id == "g-hpf-loan" and answer.citations[0].section == "事项概述"
+
+
 @pytest.mark.parametrize("question, faq, fact", [
     ("失业金能领多少", "faq-unemployment-amount", "2070元"),
     ("失业金能领多久", "faq-unemployment-duration", "最长24个月"),
