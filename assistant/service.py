@@ -35,6 +35,7 @@ _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
+_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -117,10 +118,25 @@ class Assistant:
         hits = self.retriever.run(q.text, top_k=5)
         names_a_service = bool(hits) and bool(hits[0].features.get("title"))
         follow_up = (state.topic_id and not names_a_service and len(q.text) <= FOLLOW_UP_MAX_CHARS
-                     and (_FOLLOW_UP_START.match(q.text) or not self._topic_words(q.text)))
+                     and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id)))
         if follow_up:
             hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
         return hits, None
+
+    def _within_topic(self, text: str, topic_id: str) -> bool:
+        """Whether the conversation's record already uses every content word of a question, and none of
+        them names another service: "有效期几年" after 台湾通行证 asks about the permit; "狗证多久能办好"
+        and "身份证多久能拿到" after 护照 start something new, though the passport guide lists the 身份证."""
+        stripped = (w.strip("".join(_FUNCTION_CHARS)) for w in self._topic_words(text))  # 能贷 → 贷
+        words = [w for w in stripped if w and not _QUESTION_WORD.match(w)]
+        if not words:
+            return True  # "在哪里办", "那要多少钱"
+        record = self.index.record(topic_id)
+        if record is None:
+            return False
+        body = normalize(full_text(record))
+        # one character (贷, 证) is part of many names without naming any service
+        return all(w in body and (len(w) < 2 or self.retriever.guides_named_with(w) <= {topic_id}) for w in words)
 
     def _topic_words(self, text: str) -> list[str]:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""

@@ -272,6 +272,12 @@ class HybridRetriever:
         q = normalize(question)
         return sorted({p for p in self.places if p in q}, key=len, reverse=True)
 
+    def guides_named_with(self, word: str) -> set[str]:
+        """Guides one of whose names (title, aliases) contains the word."""
+        self.refresh()
+        return {self.record_ids[i] for i in np.flatnonzero(self.is_guide)
+                if any(word in name for name in self.meta[self.record_ids[i]]["names"])}
+
     def run(self, question: str, top_k: int = 5) -> list[RecordHit]:
         self.refresh()
         if not self.chunks:

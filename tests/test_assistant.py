@@ -78,6 +78,10 @@ CONVERSATIONS = [
      ("那新车上牌要带什么", "g-vehicle-registration")],
     [("小孩上小学报名", "g-school-enrollment"), ("需要什么条件", "g-school-enrollment")],
     [("申请低保", "g-minimum-living"), ("流程是怎样的", "g-minimum-living")],
+    # a detail the guide holds, asked without naming the service again
+    [("台湾通行证怎么办", "g-taiwan-permit"), ("有效期几年", "g-taiwan-permit")],
+    [("公积金贷款怎么申请", "g-hpf-loan"), ("最长能贷多久", "g-hpf-loan")],
+    [("办护照要带什么", "g-passport"), ("身份证多久能拿到", "g-id-card-renew")],  # the guide lists 身份证; a new topic
 ]
 
 
