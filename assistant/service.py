@@ -35,6 +35,7 @@ _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
+# words that ask rather than name ("几年", "多少"): no record uses them
 _QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 

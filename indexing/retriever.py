@@ -460,6 +460,8 @@ class HybridRetriever:
         return sum(self._idf.get(t, 8.0) for t in part) / (sum(self._idf.get(t, 8.0) for t in whole) or 1.0)
 
     def _topic_text(self, q: str) -> str:
+        """The question without its aspect wording and filler: what a guide's field must cover, since
+        its 办理时限 answers "多久能拿到" without ever using those words."""
         text = without_aspect_wording(q)
         for w in _ASPECT_FILLER:
             text = text.replace(w, " ")
