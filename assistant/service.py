@@ -227,8 +227,9 @@ class Assistant:
         if isinstance(record, ServiceGuide):
             detail = None
             if q.aspect == "general":
-                # a district names where the citizen is, not the detail asked about
-                about = re.sub("|".join(map(re.escape, self.retriever.places_in(q.text))) or "$^", " ", q.text)
+                about = q.text
+                for place in self.retriever.places_in(about):  # where the citizen is, not the detail asked about
+                    about = about.replace(place, " ")
                 detail = compose_guide_detail(record, about, self.index.lexicon, self.retriever.idf())
             text, section = detail or compose_guide(record, q.aspect)
         elif isinstance(record, Policy):
