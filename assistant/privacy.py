@@ -33,5 +33,16 @@ def mask_pii(text: str) -> str:
     return text
 
 
-def has_pii(text: str) -> bool:
-    return mask_pii(text) != text
+# a masked number with what introduces it ("我的身份证号是", "电话", "联系方式："): the citizen telling us who
+# they are, not part of the question. "身份证" alone stays: "身份证[…]丢了" is about the card.
+_STATED = re.compile(
+    r"(?:(?:我|本人)的?)?(?:身份证号码?|证件号码?|银行卡(?:号码?)?|卡号|(?:联系|手机|电话)(?:号码?)?|联系方式)?"
+    r"\s*(?:是|为|[:：])?\s*\[(?:身份证号|银行卡号|手机号|电话号码)\]")
+_LEFT_OVER = re.compile(r"^[\s,.;，。；、]+|(?<=[,;，；、])[\s,;，；、]+")
+
+
+def without_stated_pii(masked: str) -> str:
+    """Masked text without the personal data a citizen gave along with the question: "电话[手机号]"
+    would read as a question about phone numbers, and no record holds "[身份证号]"."""
+    removed = _STATED.sub("", masked)
+    return masked if removed == masked else _LEFT_OVER.sub("", removed).strip()

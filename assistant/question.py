@@ -6,7 +6,7 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from assistant.privacy import mask_pii
+from assistant.privacy import mask_pii, without_stated_pii
 from indexing.aspects import detect_aspect
 from indexing.text import normalize
 
@@ -34,6 +34,7 @@ _TRAIL = re.compile(rf"(?:{_PUNCT}{_THANKS})+{_PUNCT}$")
 _SMALL_TALK = re.compile(rf"^{_PUNCT}(?:(?:{_GREETING}|{_THANKS}|{_ACK}|{_OPENER}){_PUNCT})+$")
 _THANKED = re.compile(_THANKS)
 GREETING_REPLY = "您好！请问您要咨询什么问题？可以问我办事要带什么材料、怎么办理、在哪里办、多久办好、要不要钱，例如：“办居住证要带什么材料？”"
+PERSONAL_DATA_NOTICE = "您留下的身份证号、电话等个人信息已隐去，咨询时不需要提供。"
 THANKS_REPLY = "不客气！还有其他问题可以继续问我；需要人工帮助，请拨打政务服务便民热线。"
 
 
@@ -57,11 +58,15 @@ def parse_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
     text = _TAGS.sub(" ", text)           # markup in a question is never rendered, only read
     text = _CONTROL.sub(" ", text)
     text = mask_pii(normalize(text))    # masked before cutting, so no number is cut into an unmasked part
+    question = without_stated_pii(text)
+    if question != text:
+        notices.append(PERSONAL_DATA_NOTICE)
+        text = question
     if len(text) > max_chars:
         text = text[:max_chars]
         notices.append(f"问题较长，已只保留前 {max_chars} 个字。")
     if not _HAS_WORD.search(text):
-        raise EmptyQuestion("请输入您要咨询的问题，例如：“办居住证要带什么材料？”")
+        raise EmptyQuestion((PERSONAL_DATA_NOTICE if PERSONAL_DATA_NOTICE in notices else "") + "请输入您要咨询的问题，例如：“办居住证要带什么材料？”")
     if _SMALL_TALK.match(text):
         raise EmptyQuestion(THANKS_REPLY if _THANKED.search(text) else GREETING_REPLY)
     text = without_courtesy(text)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.demand_log import DemandLog
-from assistant.question import EmptyQuestion
+from assistant.question import PERSONAL_DATA_NOTICE, EmptyQuestion
 from assistant.service import Assistant
 from knowledge.models import ServiceGuide
 
@@ -126,6 +126,21 @@ def test_personal_data_is_masked_before_logging(assistant):
         assert secret not in logged.question
     raw = Path(assistant.log.path).read_bytes()
     assert b"13812345678" not in raw
+
+
+def test_personal_data_given_with_a_question_is_set_aside(assistant):
+    """"电话[手机号]" is the citizen saying how to reach them, not a question about phone numbers."""
+    plain = assistant.ask("身份证丢了怎么补办")
+    answer = assistant.ask("我电话13812345678，身份证号110101199003074518，身份证丢了怎么补办")
+    assert (answer.decision, answer.aspect, answer.citations[0].record_id) == (
+        plain.decision, plain.aspect, plain.citations[0].record_id) == ("answered", "process", "g-id-card-renew")
+    assert answer.notices == [PERSONAL_DATA_NOTICE]
+    assert assistant.log.get(answer.question_id).question == "身份证丢了怎么补办"
+
+
+def test_a_message_with_nothing_but_personal_data_is_no_question(assistant):
+    with pytest.raises(EmptyQuestion, match="个人信息已隐去"):
+        assistant.ask("我的手机号是13812345678")
 
 
 def test_feedback_marks_a_demand_signal(assistant):

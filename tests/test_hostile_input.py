@@ -23,7 +23,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
 from assistant.privacy import mask_pii
-from assistant.question import MAX_QUESTION_CHARS, EmptyQuestion, parse_question
+from assistant.question import MAX_QUESTION_CHARS, PERSONAL_DATA_NOTICE, EmptyQuestion, parse_question
 from assistant.service import Assistant
 from assistant.settings import SAMPLE_KB, Settings
 
@@ -63,7 +63,7 @@ def test_any_text_parses_to_a_bounded_masked_question_or_a_clear_message(raw, li
     assert 0 < len(q.text) <= limit
     q.text.encode("utf-8")                     # no lone surrogates: the tokenizer and SQLite take it
     assert mask_pii(q.text) == q.text           # nothing left to mask
-    assert all(f"前 {limit} 个字" in n for n in q.notices)
+    assert all(f"前 {limit} 个字" in n or n == PERSONAL_DATA_NOTICE for n in q.notices)
     if len(raw.strip()) > 3 * limit and raw.isalnum():
         assert q.notices                       # a long question is cut, and the user is told
 
