@@ -8,9 +8,10 @@ sentences that match the question; a FAQ answer is the approved answer.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass
 
-from indexing.aspects import DOCUMENT_FACTS, aspect_label
+from indexing.aspects import DOCUMENT_FACTS, aspect_label, quantities_asked
 from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts, split_sentences
 from indexing.text import Lexicon
 from knowledge.models import FAQ, Policy, ServiceGuide
@@ -21,6 +22,14 @@ PREFERRED_BONUS = 0.25
 # matches nearly as well, so that the answer is more likely inside it (NCP dev, documents right:
 # gold span in the quote for 92% of questions, against 86% with a fixed 300; median answer 254 characters).
 SHORT_PASSAGE, LONG_PASSAGE, SURE_RATIO = 250, 600, 3.0
+# "能领多少", "能贷几年": the figure asked for, and the words that introduce one, in a guide's text. The fee
+# and the office's processing time are asked with their own wording and answered from their own fields.
+_FIGURES = {
+    "amount": (re.compile(r"\d[\d,.]*\s*(?:万?元|%)|[＝=]"), re.compile(r"标准|额度|金额|最高|最多|最低|每月|每人"), "fees"),
+    "duration": (re.compile(r"\d+\s*个?(?:工作日|日|天|周|月|年)|[一二三四五六七八九十两半]个?(?:月|年)"),
+                 re.compile(r"期限|最长|最多|最短|期间"), "time_limit"),
+}
+_PER_PERIOD = re.compile(r"每个?月|一个月|每年")
 FOLLOW_UP_HINT = "还可以问：要带什么材料、怎么办理、在哪里办、多久办好、要不要钱。"
 
 
@@ -97,30 +106,40 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
 
 def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weights: dict[str, float]
                          ) -> tuple[str, str] | None:
-    """For a question about one detail of a service ("公积金贷款最长能贷几年"), the passage of the guide
-    field that holds it, quoted; None when no field shares a word with the question beyond the
-    service's own names, and the overview is the answer ("我想办公积金贷款")."""
+    """For a question about one detail of a service ("公积金贷款最长能贷几年", "领多久"), the passage of the
+    guide field that holds it, quoted: the sentence sharing the most words with the question beyond the
+    service's own names, or holding a figure of the kind it asks for. None when there is none, and the
+    overview is the answer ("我想办公积金贷款")."""
     name_tokens = lexicon.token_set("、".join([guide.name, *guide.aliases]))
     detail = {t for t in lexicon.tokens(query) if not t.startswith("§syn")} - name_tokens
     detail_words = {t for t in detail if len(t) >= 2 and not t.startswith("§")}
-    best: tuple[float, str, list[str]] | None = None
+    figures = [_FIGURES[kind] for kind in quantities_asked(query)]
+    best: tuple[float, str, list[str], str] | None = None
     for field, text in guide_field_texts(guide).items():
         if field in ("overview", "legal_basis"):  # who it is for is in the overview; laws are asked for by name
             continue
         sentences = [s for line in text.splitlines() for s in split_sentences(line)]
         for sentence in sentences:
             found = lexicon.token_set(sentence) & detail
-            if not found & detail_words:
+            figure = [words for number, words, own_field in figures if field != own_field and number.search(sentence)]
+            if not found & detail_words and not figure:
                 continue
             share = sum(weights.get(t, 1.0) for t in found) / max(len(sentence), 1) ** 0.3
+            share += sum(1.0 + bool(words.search(sentence)) for words in figure)
             if best is None or share > best[0]:
-                best = (share, field, sentences)
+                best = (share, field, sentences, sentence)
     if best is None:
         return None
-    _, field, sentences = best
-    passage = best_passage(sentences, detail, lexicon, weights, title=guide.name).replace("**", "")
+    _, field, sentences, sentence = best
+    passage = best_passage(sentences, detail, lexicon, weights, preferred=sentence, title=guide.name)
     section = GUIDE_SECTIONS[field]
-    return f"【{guide.name}】{section}：\n{passage}\n{FOLLOW_UP_HINT}", section
+    return f"【{guide.name}】{section}：\n{passage.replace('**', '')}\n{FOLLOW_UP_HINT}", section
+
+
+def asks_for_a_payment(guide: ServiceGuide, question: str) -> bool:
+    """"每个月多少钱" about a service whose fee names no sum ("不收费") asks what the citizen is paid
+    (高龄津贴), not what they pay: a detail of the guide, not its 收费标准."""
+    return bool(_PER_PERIOD.search(question)) and not _FIGURES["amount"][0].search(guide.fees)
 
 
 def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon, weights: dict[str, float],

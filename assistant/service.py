@@ -15,7 +15,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from assistant.compose import Citation, compose_faq, compose_guide, compose_guide_detail, compose_policy, full_text
+from assistant.compose import (Citation, asks_for_a_payment, compose_faq, compose_guide, compose_guide_detail,
+                               compose_policy, full_text)
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
@@ -35,8 +36,8 @@ _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
-# words that ask rather than name ("几年", "多少"): no record uses them
-_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)")
+# words that ask rather than name ("几年", "多少"), or say per what ("每个月"): no record has to use them
+_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^(?:每个?|一个)[月年天周]?$")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -226,7 +227,7 @@ class Assistant:
     def _compose(self, q: Question, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
         if isinstance(record, ServiceGuide):
             detail = None
-            if q.aspect == "general":
+            if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
                 about = q.text
                 for place in self.retriever.places_in(about):  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")

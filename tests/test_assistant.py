@@ -363,6 +363,29 @@ def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says
     assert answer.citations[0].section == section and fact in answer.answer and "**" not in answer.answer
 
 
+@pytest.mark.parametrize("topic, follow_up, fact", [
+    ("失业金怎么领", "领多久", "最长24个月"),
+    ("失业金怎么领", "能领多少", "每月2070元"),
+    ("公积金贷款怎么办", "能贷几年", "最长30年"),
+    ("公积金贷款怎么办", "最多能贷多少", "最高50万元"),
+    ("高龄补贴怎么申请", "每个月能领多少", "100元"),
+    ("高龄补贴怎么申请", "每月多少钱", "100元"),
+])
+def test_a_follow_up_asking_for_a_figure_quotes_the_guide_sentence_that_gives_it(assistant, topic, follow_up, fact):
+    """"领多久" after 失业金 asks how long the benefit is paid, not how long the office takes: the answer
+    quotes the sentence with a length of time in it, outside 办理时限."""
+    first = assistant.ask(topic)
+    answer = assistant.ask(follow_up, session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == first.citations[0].record_id
+    assert fact in answer.answer and answer.citations[0].section not in ("事项概述", "办理时限", "收费标准")
+
+
+def test_a_monthly_sum_of_a_service_that_charges_is_its_fee(assistant):
+    first = assistant.ask("灵活就业养老保险怎么交")
+    answer = assistant.ask("每个月多少钱", session_id=first.session_id)
+    assert answer.citations[0].section == "收费标准" and "每月缴费900元至4500元" in answer.answer
+
+
 def test_a_question_naming_only_the_service_gets_its_overview(assistant):
     answer = assistant.ask("我想办公积金贷款")
     assert answer.citations[0].record_id == "g-hpf-loan" and answer.citations[0].section == "事项概述"
