@@ -32,8 +32,9 @@ ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% o
 CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead of guessing
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
+# words that name no service; 本人, 代办 … ask who may go, for any service
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
-    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜""".split())
+    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
 # words that ask rather than name ("几年", "多少"), or say per what ("每个月"): no record has to use them
@@ -92,8 +93,11 @@ class Assistant:
         start = time.perf_counter()
         q = parse_question(question, self.max_question_chars)
         sid, state = self.sessions.get(session_id)
-        hits, chosen = self._retrieve(q, state)
-        answer = self._decide(q, hits, chosen, state)
+        if not state.topic_id and not state.options and not self._topic_words(q.text):
+            hits, answer = [], self._ask_for_service(q, state)
+        else:
+            hits, chosen = self._retrieve(q, state)
+            answer = self._decide(q, hits, chosen, state)
         answer.session_id = sid
         typos = [f"“{typed}”按“{meant}”理解" for typed, meant in self.retriever.spelling(q.text)]
         answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices
@@ -117,6 +121,8 @@ class Assistant:
             chosen.score = max(chosen.score, ANSWER_MIN)
             q.aspect = q.aspect if q.aspect != "general" else state.pending_aspect
             return [chosen] + [h for h in hits if h.record_id != chosen.record_id], chosen
+        if q.aspect == "general" and not state.options:
+            q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
         hits = self.retriever.run(q.text, top_k=5)
         names_a_service = bool(hits) and bool(hits[0].features.get("title"))
         follow_up = (state.topic_id and not names_a_service and len(q.text) <= FOLLOW_UP_MAX_CHARS
@@ -145,23 +151,30 @@ class Assistant:
         return [w for w in self.index.lexicon.words(without_aspect_wording(text))
                 if w not in _GENERIC and not (len(w) == 1 and w in _FUNCTION_CHARS)]
 
-    @staticmethod
-    def _picked_option(text: str, state: SessionState) -> dict | None:
+    def _picked_option(self, text: str, state: SessionState) -> dict | None:
+        """The option the reply picks: by its number or title, or by naming just one of the services offered
+        ("个体户那种" picks 个体工商户设立登记 over 有限责任公司设立登记; over a FAQ about 个体户 too, whose guide it is)."""
         if not state.options:
             return None
         digits = re.fullmatch(r"\s*(?:第)?([1-9])\s*(?:个|项|条)?\s*", text)
         if digits and int(digits.group(1)) <= len(state.options):
             return state.options[int(digits.group(1)) - 1]
-        return next((o for o in state.options if o["title"] and o["title"] in text), None)
+        titled = next((o for o in state.options if o["title"] and normalize(o["title"]) in text), None)
+        if titled is not None:
+            return titled
+        named = [o for o in state.options if self._names_one_of(text, [(o["record_id"], o["title"])])]
+        if len(named) > 1:
+            named = [o for o in named if o["kind"] == "guide"]
+        return named[0] if len(named) == 1 else None
 
     # ---- deciding and composing ----------------------------------------------
     def _decide(self, q: Question, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
-        state.options = []
+        state.options, state.pending_aspect = [], "general"
         not_found = ("没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         if chosen is None and self._should_clarify(hits):
             # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
-            named = self._names_one_of(q.text, hits[:3])
+            named = self._names_one_of(q.text, [(h.record_id, h.title) for h in hits[:3]])
             return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
         top = chosen or (hits[0] if hits else None)
@@ -186,6 +199,14 @@ class Assistant:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
 
+    @staticmethod
+    def _ask_for_service(q: Question, state: SessionState) -> Answer:
+        """"在哪里办" with no service named and none talked about: any answer would be a guess. The aspect
+        is kept, so that the service named next ("护照") is answered about where to go."""
+        state.options, state.pending_aspect = [], q.aspect
+        example = f"“居住证{q.text}”" if len(q.text) <= 12 else "“居住证要带什么材料”"
+        return Answer("", "", "clarify", f"请问您要咨询哪项业务？请告诉我事项名称，例如{example}。", aspect=q.aspect)
+
     def _ask_which(self, q: Question, hits: list[RecordHit], state: SessionState, min_score: float,
                    template: str) -> Answer:
         """A clarifying question listing the plausible records, each FAQ followed by its guide (the FAQ
@@ -206,12 +227,13 @@ class Assistant:
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
 
-    def _names_one_of(self, text: str, hits: list[RecordHit]) -> bool:
-        """Whether a content word of the question is part of one of these records' names (or a synonym of one)."""
+    def _names_one_of(self, text: str, records: list[tuple[str, str]]) -> bool:
+        """Whether a content word of the question is part of the names of one of these (id, title) records,
+        or a synonym of one."""
         names = []
-        for h in hits:
-            record = self.index.record(h.record_id)
-            names += [normalize(n) for n in (h.title, *getattr(record, "aliases", ()))]
+        for record_id, title in records:
+            record = self.index.record(record_id)
+            names += [normalize(n) for n in (title, *getattr(record, "aliases", ()))]
         groups = {g for n in names for g in self.index.lexicon.synonym_groups(n)}
         return any(any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w))
                    for w in self._topic_words(text) if len(w) >= 2)

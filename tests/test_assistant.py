@@ -82,6 +82,8 @@ CONVERSATIONS = [
     [("台湾通行证怎么办", "g-taiwan-permit"), ("有效期几年", "g-taiwan-permit")],
     [("公积金贷款怎么申请", "g-hpf-loan"), ("最长能贷多久", "g-hpf-loan")],
     [("办护照要带什么", "g-passport"), ("身份证多久能拿到", "g-id-card-renew")],  # the guide lists 身份证; a new topic
+    # who may go is asked about the service talked about, not about whichever service's FAQ says 代办
+    [("居住证怎么办", "g-residence-permit"), ("可以代办吗", "g-residence-permit"), ("要本人去吗", "g-residence-permit")],
 ]
 
 
@@ -95,6 +97,24 @@ def test_follow_up_questions_keep_their_context(assistant, turns):
         cited = answer.citations[0].record_id
         related = assistant.index.record(cited)
         assert expected in (cited, getattr(related, "related_guide", "")), (question, cited)
+
+
+@pytest.mark.parametrize("question", ["在哪里办", "能网上办吗", "要带什么材料", "多久能办好", "可以代办吗"])
+def test_a_first_question_naming_no_service_asks_which_one_and_keeps_the_aspect(assistant, question):
+    """Any answer to "在哪里办" with nothing talked about would be a guess at the service."""
+    first = assistant.ask(question)
+    assert first.decision == "clarify" and not first.citations and "哪项业务" in first.answer
+    answer = assistant.ask("护照", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-passport"
+    assert answer.aspect == first.aspect
+
+
+def test_a_reply_naming_one_of_the_services_offered_picks_it(assistant):
+    offered = assistant.ask("营业执照怎么办")
+    assert offered.decision == "clarify" and len(offered.options) >= 2
+    answer = assistant.ask("个体户那种", session_id=offered.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-individual-business"
+    assert answer.aspect == "process"
 
 
 def test_twenty_threads_each_question_logged_exactly_once(assistant):
