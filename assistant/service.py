@@ -32,13 +32,14 @@ ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% o
 CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead of guessing
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
-# words that name no service; 本人, 代办 … ask who may go, for any service
+# words that name no service; 本人, 代办, 家人 … ask who may go, for any service
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
-    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人""".split())
-_FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向多少几久该得请问我你您想")
+    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人
+    家人 家里人 家属 帮忙""".split())
+_FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向帮替多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
 # words that ask rather than name ("几年", "多少"), or say per what ("每个月"): no record has to use them
-_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^(?:每个?|一个)[月年天周]?$")
+_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^[每一]个?[月年天周]?$")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 

@@ -45,7 +45,7 @@ _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施�
 _SNAPSHOT_FORMAT = 6
 UNKNOWN_TOPIC_FACTOR = 0.1  # below every decision threshold; the ranking still orders the suggestions
 # words around an aspect question that name nothing ("居住证多久能办下来")
-_ASPECT_FILLER = frozenset("能办 办下来 下来 可以 需要 我要 我想 想办 办好 办完 拿到 能拿 才能 一般 大概 请问 咨询 一下 申请 办理 申领".split())
+_ASPECT_FILLER = frozenset("能办 办下来 下来 可以 需要 我要 我想 想办 办个 办张 弄个 办好 办完 拿到 能拿 才能 一般 大概 请问 咨询 一下 申请 办理 申领".split())
 # what `_build` computes and `lexical.pkl` holds
 _STATE = ("chunks", "record_ids", "chunk_record", "_idf", "chunk_bm25", "record_bm25", "meta", "places",
           "is_guide", "is_policy", "name_table", "sound_table", "region_values", "region_of",
@@ -473,12 +473,15 @@ class HybridRetriever:
 
     def _short_name_hits(self, words: list[str]) -> np.ndarray:
         """A question that, once its aspect wording is set aside, only names a service by a short form
-        ("离婚要去哪办", "居住证多久能办下来") names the one guide whose names all its words are in."""
+        ("离婚要去哪办", "居住证多久能办下来", "身份证掉了怎么补办") names the one guide whose names all its
+        words, or a synonym of each ("掉了" for the "丢了" of 身份证丢了补办), are in."""
         hits = np.zeros(len(self.record_ids), dtype=bool)
         if not words:
             return hits
+        wordings = [self.index.lexicon.variants(w) for w in words]
         named = [i for i in np.flatnonzero(self.is_guide)
-                 if all(any(w in name for name in self.meta[self.record_ids[i]]["names"]) for w in words)]
+                 if all(any(v in name for v in variants for name in self.meta[self.record_ids[i]]["names"])
+                        for variants in wordings)]
         if len(named) == 1:
             hits[named[0]] = True
         return hits

@@ -135,6 +135,11 @@ class Lexicon:
             return []
         return sorted({self._group_of[m.group(0)] for m in self._variant_re.finditer(text)})
 
+    def variants(self, word: str) -> list[str]:
+        """The word and the other wordings of its synonym group ("掉了" → 遗失, 丢失, 丢了 …)."""
+        group = self._group_of.get(word)
+        return [word] if group is None else [word, *(w for w in self.groups[group] if w != word)]
+
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens: content words, Chinese character bigrams, and one token per synonym group mentioned.
 
