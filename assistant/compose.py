@@ -29,6 +29,7 @@ _FIGURES = {
     "duration": (re.compile(r"\d+\s*个?(?:工作日|日|天|周|月|年)|[一二三四五六七八九十两半]个?(?:月|年)"),
                  re.compile(r"期限|最长|最多|最短|期间"), "time_limit"),
 }
+_YES_OR_NO = re.compile(r"(?:不?(?:可以|能|用|需要|是|会|要|行)|有|没有|不)[。，,！!]")
 _PER_PERIOD = re.compile(r"每个?月|一个月|每年")
 FOLLOW_UP_HINT = "还可以问：要带什么材料、怎么办理、在哪里办、多久办好、要不要钱。"
 
@@ -222,6 +223,10 @@ def compose_policy(policy: Policy, query: str, lexicon: Lexicon, weights: dict[s
 
 
 def compose_faq(faq: FAQ) -> tuple[str, str]:
+    """The approved answer; one that opens with a bare yes or no ("不用。…") says first which question it
+    answers, since the citizen may have asked it in other words ("退休了" after 公积金提取)."""
+    if _YES_OR_NO.match(faq.answer):
+        return f"关于“{faq.question.rstrip('？?')}”：{faq.answer}", "常见问题"
     return faq.answer, "常见问题"
 
 

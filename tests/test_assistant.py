@@ -402,6 +402,14 @@ def test_a_follow_up_asking_for_a_figure_quotes_the_guide_sentence_that_gives_it
     assert fact in answer.answer and answer.citations[0].section not in ("事项概述", "办理时限", "收费标准")
 
 
+def test_a_faq_answer_opening_with_yes_or_no_says_which_question_it_answers(assistant):
+    first = assistant.ask("公积金怎么取出来")
+    answer = assistant.ask("退休了", session_id=first.session_id)
+    assert answer.citations[0].kind == "faq"
+    assert answer.answer.startswith(f"关于“{answer.citations[0].title.rstrip('？')}”：不用。")
+    assert assistant.ask("失业金能领多少").answer.startswith("失业保险金按示例市最低工资标准")
+
+
 def test_a_monthly_sum_of_a_service_that_charges_is_its_fee(assistant):
     first = assistant.ask("灵活就业养老保险怎么交")
     answer = assistant.ask("每个月多少钱", session_id=first.session_id)
