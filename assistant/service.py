@@ -133,9 +133,10 @@ class Assistant:
         return hits, None
 
     def _within_topic(self, text: str, topic_id: str) -> bool:
-        """Whether the conversation's record already uses every content word of a question, and none of
-        them names another service: "有效期几年" after 台湾通行证 asks about the permit; "狗证多久能办好"
-        and "身份证多久能拿到" after 护照 start something new, though the passport guide lists the 身份证."""
+        """Whether each content word of a question is one the conversation's record uses, or one the knowledge
+        base knows that names no service, and none names another service: "有效期几年" after 台湾通行证 and
+        "需要预约吗" after 护照 ask about the service talked about; "狗证多久能办好" (狗证: unknown) and
+        "身份证多久能拿到" after 护照 start something new, though the passport guide lists the 身份证."""
         stripped = (w.strip("".join(_FUNCTION_CHARS)) for w in self._topic_words(text))  # 能贷 → 贷
         words = [w for w in stripped if w and not _QUESTION_WORD.match(w)]
         if not words:
@@ -143,9 +144,15 @@ class Assistant:
         record = self.index.record(topic_id)
         if record is None:
             return False
-        body = normalize(full_text(record))
-        # one character (贷, 证) is part of many names without naming any service
-        return all(w in body and (len(w) < 2 or self.retriever.guides_named_with(w) <= {topic_id}) for w in words)
+        body, known = normalize(full_text(record)), self.retriever.idf()
+        # one character (贷, 证) is part of many names without naming any service; a word in the record's own
+        # names ("异地" of 身份证异地补办) is about it, whichever other service it is also part of (异地就医)
+        return all((w in body or (len(w) >= 2 and w in known)) and (len(w) < 2 or self._names_only(w, topic_id))
+                   for w in words)
+
+    def _names_only(self, word: str, guide_id: str) -> bool:
+        named = self.retriever.guides_named_with(word)
+        return not named or guide_id in named
 
     def _topic_words(self, text: str) -> list[str]:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""
