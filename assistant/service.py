@@ -151,6 +151,7 @@ class Assistant:
                    for w in words)
 
     def _names_only(self, word: str, guide_id: str) -> bool:
+        """Whether the word is part of no guide's names but, if any, this guide's."""
         named = self.retriever.guides_named_with(word)
         return not named or guide_id in named
 
