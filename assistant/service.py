@@ -125,7 +125,7 @@ class Assistant:
         if q.aspect == "general" and not state.options:
             q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
         hits = self.retriever.run(q.text, top_k=5)
-        names_a_service = bool(hits) and bool(hits[0].features.get("title"))
+        names_a_service = bool(hits) and hits[0].record_id in self.retriever.named_in(q.text)
         follow_up = (state.topic_id and not names_a_service and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id)))
         if follow_up:
@@ -146,13 +146,13 @@ class Assistant:
             return False
         body, known = normalize(full_text(record)), self.retriever.idf()
         # one character (贷, 证) is part of many names without naming any service; a word in the record's own
-        # names ("异地" of 身份证异地补办) is about it, whichever other service it is also part of (异地就医)
+        # title ("异地" of 居民身份证换领、补领（含异地办理）) is about it, whatever other title holds it (异地就医)
         return all((w in body or (len(w) >= 2 and w in known)) and (len(w) < 2 or self._names_only(w, topic_id))
                    for w in words)
 
     def _names_only(self, word: str, guide_id: str) -> bool:
-        """Whether the word is part of no guide's names but, if any, this guide's."""
-        named = self.retriever.guides_named_with(word)
+        """Whether the word is in no guide's title but, if any, this guide's."""
+        named = self.retriever.guides_titled_with(word)
         return not named or guide_id in named
 
     def _topic_words(self, text: str) -> list[str]:

@@ -272,11 +272,19 @@ class HybridRetriever:
         q = normalize(question)
         return sorted({p for p in self.places if p in q}, key=len, reverse=True)
 
-    def guides_named_with(self, word: str) -> set[str]:
-        """Guides one of whose names (title, aliases) contains the word."""
+    def guides_titled_with(self, word: str) -> set[str]:
+        """Guides whose title (事项名称) holds the word or a synonym of it: 身份证 names 居民身份证换领,
+        while 外地人 is only part of an alias of 居住证."""
         self.refresh()
-        return {self.record_ids[i] for i in np.flatnonzero(self.is_guide)
-                if any(word in name for name in self.meta[self.record_ids[i]]["names"])}
+        variants = self.index.lexicon.variants(word)
+        guides = (self.record_ids[i] for i in np.flatnonzero(self.is_guide))
+        return {r for r in guides if any(v in normalize(self.meta[r]["title"]) for v in variants)}
+
+    def named_in(self, question: str) -> set[str]:
+        """Records one of whose full names is in the question or sounds like part of it (a short form,
+        "外地人能办吗" for 居住证, does not count)."""
+        self.refresh()
+        return {self.record_ids[i] for i in np.flatnonzero(self._title_hits(normalize(question)))}
 
     def run(self, question: str, top_k: int = 5) -> list[RecordHit]:
         self.refresh()

@@ -88,6 +88,8 @@ CONVERSATIONS = [
     # words the knowledge base knows that name no service ask about the service talked about
     [("护照怎么办", "g-passport"), ("需要预约吗", "g-passport"), ("要照片吗", "g-passport")],
     [("公积金怎么取出来", "g-hpf-close-withdraw"), ("退休了", "g-hpf-close-withdraw")],
+    # 外地人 is part of an alias of 居住证, not of its title: it qualifies the service asked about, names none
+    [("办护照要带什么", "g-passport"), ("外地人能办吗", "g-passport"), ("过期了怎么办", "g-passport")],
 ]
 
 
