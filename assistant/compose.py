@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from indexing.aspects import DOCUMENT_FACTS, aspect_label, quantities_asked
 from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts, split_sentences
@@ -24,10 +25,17 @@ PREFERRED_BONUS = 0.25
 SHORT_PASSAGE, LONG_PASSAGE, SURE_RATIO = 250, 600, 3.0
 # "能领多少", "能贷几年": the figure asked for, and the words that introduce one, in a guide's text. The fee
 # and the office's processing time are asked with their own wording and answered from their own fields.
+class _Figure(NamedTuple):
+    number: re.Pattern[str]   # the figure itself
+    words: re.Pattern[str]    # words that introduce one
+    own_field: str            # the field that answers it when asked with its own wording
+
+
 _FIGURES = {
-    "amount": (re.compile(r"\d[\d,.]*\s*(?:万?元|%)|[＝=]"), re.compile(r"标准|额度|金额|最高|最多|最低|每月|每人"), "fees"),
-    "duration": (re.compile(r"\d+\s*个?(?:工作日|日|天|周|月|年)|[一二三四五六七八九十两半]个?(?:月|年)"),
-                 re.compile(r"期限|最长|最多|最短|期间"), "time_limit"),
+    "amount": _Figure(re.compile(r"\d[\d,.]*\s*(?:万?元|%)|[＝=]"), re.compile(r"标准|额度|金额|最高|最多|最低|每月|每人"),
+                      "fees"),
+    "duration": _Figure(re.compile(r"\d+\s*个?(?:工作日|日|天|周|月|年)|[一二三四五六七八九十两半]个?(?:月|年)"),
+                        re.compile(r"期限|最长|最多|最短|期间"), "time_limit"),
 }
 _YES_OR_NO = re.compile(r"(?:不?(?:可以|能|用|需要|是|会|要|行)|有|没有|不)[。，,！!]")
 _PER_PERIOD = re.compile(r"每个?月|一个月|每年")
@@ -122,11 +130,11 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
         sentences = [s for line in text.splitlines() for s in split_sentences(line)]
         for sentence in sentences:
             found = lexicon.token_set(sentence) & detail
-            figure = [words for number, words, own_field in figures if field != own_field and number.search(sentence)]
-            if not found & detail_words and not figure:
+            held = [f for f in figures if field != f.own_field and f.number.search(sentence)]
+            if not found & detail_words and not held:
                 continue
             share = sum(weights.get(t, 1.0) for t in found) / max(len(sentence), 1) ** 0.3
-            share += sum(1.0 + bool(words.search(sentence)) for words in figure)
+            share += sum(1.0 + bool(f.words.search(sentence)) for f in held)
             if best is None or share > best[0]:
                 best = (share, field, sentences, sentence)
     if best is None:
@@ -140,7 +148,7 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
 def asks_for_a_payment(guide: ServiceGuide, question: str) -> bool:
     """"每个月多少钱" about a service whose fee names no sum ("不收费") asks what the citizen is paid
     (高龄津贴), not what they pay: a detail of the guide, not its 收费标准."""
-    return bool(_PER_PERIOD.search(question)) and not _FIGURES["amount"][0].search(guide.fees)
+    return bool(_PER_PERIOD.search(question)) and not _FIGURES["amount"].number.search(guide.fees)
 
 
 def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon, weights: dict[str, float],

@@ -37,7 +37,7 @@ def mask_pii(text: str) -> str:
 # they are, not part of the question. "身份证" alone stays: "身份证[…]丢了" is about the card.
 _STATED = re.compile(
     r"(?:(?:我|本人)的?)?(?:身份证号码?|证件号码?|银行卡(?:号码?)?|卡号|(?:联系|手机|电话)(?:号码?)?|联系方式)?"
-    r"\s*(?:是|为|[:：])?\s*\[(?:身份证号|银行卡号|手机号|电话号码)\]")
+    r"\s*(?:是|为|[:：])?\s*(?:" + "|".join(map(re.escape, dict.fromkeys(placeholder for placeholder, _ in _RULES))) + ")")
 _LEFT_OVER = re.compile(r"^[\s,.;，。；、]+|(?<=[,;，；、])[\s,;，；、]+")
 
 

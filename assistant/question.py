@@ -66,7 +66,8 @@ def parse_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> Question:
         text = text[:max_chars]
         notices.append(f"问题较长，已只保留前 {max_chars} 个字。")
     if not _HAS_WORD.search(text):
-        raise EmptyQuestion((PERSONAL_DATA_NOTICE if PERSONAL_DATA_NOTICE in notices else "") + "请输入您要咨询的问题，例如：“办居住证要带什么材料？”")
+        said = PERSONAL_DATA_NOTICE if PERSONAL_DATA_NOTICE in notices else ""  # nothing but personal data
+        raise EmptyQuestion(f"{said}请输入您要咨询的问题，例如：“办居住证要带什么材料？”")
     if _SMALL_TALK.match(text):
         raise EmptyQuestion(THANKS_REPLY if _THANKED.search(text) else GREETING_REPLY)
     text = without_courtesy(text)

@@ -125,8 +125,8 @@ class Assistant:
         if q.aspect == "general" and not state.options:
             q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
         hits = self.retriever.run(q.text, top_k=5)
-        names_a_service = bool(hits) and hits[0].record_id in self.retriever.named_in(q.text)
-        follow_up = (state.topic_id and not names_a_service and len(q.text) <= FOLLOW_UP_MAX_CHARS
+        follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
+                     and not (hits and hits[0].record_id in self.retriever.named_in(q.text))
                      and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id)))
         if follow_up:
             hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
