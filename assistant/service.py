@@ -21,7 +21,7 @@ from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, Sessi
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
 from assistant.question import MAX_QUESTION_CHARS, Question, parse_question
-from indexing.aspects import ASPECT_FIELDS, without_aspect_wording
+from indexing.aspects import ASPECT_FIELDS, quantities_asked, without_aspect_wording
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
 from indexing.text import normalize
@@ -32,6 +32,7 @@ ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% o
 CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead of guessing
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
+OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 # words that name no service; 本人, 代办, 家人 … ask who may go, for any service
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人
@@ -40,6 +41,9 @@ _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
 # words that ask rather than name ("几年", "多少"), or say per what ("每个月"): no record has to use them
 _QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^[每一]个?[月年天周]?$")
+# where the citizen lives or is registered: a circumstance of the asker, not a service ("不是本地户口呢",
+# "异地能办吗" after 护照 are about 护照, though 户口 and 异地 are words of other services' titles)
+_RESIDENCE = re.compile(r"(?:不是|非)?(?:本地|外地|本市|外市|外省|省外|外县|异地)(?:的)?(?:户口|户籍|人员|人)?")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -128,9 +132,27 @@ class Assistant:
         follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and not (hits and hits[0].record_id in self.retriever.named_in(q.text))
                      and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id)))
-        if follow_up:
-            hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
-        return hits, None
+        if not follow_up:
+            return hits, None
+        # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
+        own = self._own_faq(q.text, state.topic_id) if q.aspect == "general" and not quantities_asked(q.text) else None
+        if own is None and q.aspect == "general" and _RESIDENCE.search(q.text):
+            q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
+        hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
+        if own is None:
+            return hits, None
+        own.score = max(own.score, ANSWER_MIN)
+        return [own] + [h for h in hits if h.record_id != own.record_id], own
+
+    def _own_faq(self, text: str, guide_id: str) -> RecordHit | None:
+        """A FAQ of the service talked about that matches the follow-up itself: "不是本地户口呢" after 护照 is
+        answered by "外地户口可以在示例市办护照吗", which the guide's title would outrank in a search for both."""
+        for hit in self.retriever.run(text, top_k=OWN_FAQ_POOL):
+            if hit.kind == "faq" and hit.features.get("coverage", 0.0) >= OWN_FAQ_COVERAGE:
+                record = self.index.record(hit.record_id)
+                if isinstance(record, FAQ) and record.related_guide == guide_id:
+                    return hit
+        return None
 
     def _within_topic(self, text: str, topic_id: str) -> bool:
         """Whether each content word of a question is one the conversation's record uses, or one the knowledge
@@ -157,7 +179,7 @@ class Assistant:
 
     def _topic_words(self, text: str) -> list[str]:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""
-        return [w for w in self.index.lexicon.words(without_aspect_wording(text))
+        return [w for w in self.index.lexicon.words(_RESIDENCE.sub(" ", without_aspect_wording(text)))
                 if w not in _GENERIC and not (len(w) == 1 and w in _FUNCTION_CHARS)]
 
     def _picked_option(self, text: str, state: SessionState) -> dict | None:

@@ -37,6 +37,7 @@ T = TypeVar("T")
 W_DENSE, W_RECORD, W_TITLE, W_POLICY, W_ASPECT, W_DOCUMENT = 0.3, 0.2, 2.0, 0.8, 1.5, 2.5
 NEAR_DUPLICATE = 0.9  # Jaccard of character 5-grams above which two policies are the same notice reposted
 LEXICAL_POOL, DENSE_POOL, Z_POOL = 400, 100, 50
+W_CONTRAST = 3.0  # below a title match: a service named for 职工 is not the one a question about 居民 means
 W_OTHER_FIGURE = 2.0  # as far down as a title match lifts: a FAQ about another figure answers another question
 W_SPECIFIC = 1.0  # sample dev hit@1 0.852 → 0.869; at 2–6 more guides win, but over FAQs that answer exactly
 # words by which a citizen asks about the document itself rather than the service
@@ -347,6 +348,8 @@ class HybridRetriever:
         if _POLICY_INTENT.search(q):
             fused = fused + W_POLICY * self.is_policy
         fused = fused + self._region_adjustment(named_places)
+        contrasted = self._contrasted(q)
+        fused = fused - W_CONTRAST * contrasted
         fused = fused - W_SPECIFIC * self._faq_specificity(fused, set(tokens))
         fused = fused - W_OTHER_FIGURE * self._other_figure(fused, quantities_asked(q))
 
@@ -366,7 +369,21 @@ class HybridRetriever:
                           route_faq, ASPECT_FIELDS.get(aspect, ""), unknown_topic, topic_tokens)
         if parts:
             hits = self._reorder_policies(q, kept, hits, parts)
+        if contrasted.any():
+            excluded = {self.record_ids[i] for i in np.flatnonzero(contrasted)}
+            hits = [replace(h, score=round(h.score * UNKNOWN_TOPIC_FACTOR, 4)) if h.record_id in excluded else h
+                    for h in hits]
         return hits[:top_k]
+
+    def _contrasted(self, q: str) -> np.ndarray:
+        """Records named only for the other side of a contrast the question takes a side in (knowledge/lexicon/
+        contrasts.txt): "城乡居民养老保险缴费" is not answered by 职工基本养老保险关系转移接续, only pointed to it."""
+        out = np.zeros(len(self.record_ids), dtype=bool)
+        for named, excluded in self.index.lexicon.excluded_by(q):
+            for i, rid in enumerate(self.record_ids):
+                title = normalize(self.meta[rid]["title"])
+                out[i] |= any(w in title for w in excluded) and not any(w in title for w in named)
+        return out
 
     def _reorder_policies(self, q: str, kept: list[int], hits: list[RecordHit],
                           parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[RecordHit]:

@@ -85,6 +85,7 @@ class Lexicon:
         self.groups: list[list[str]] = []
         self.places: list[str] = []
         self.dictionary_words: list[str] = []
+        self.contrasts: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
         self._load()
 
     def _load(self) -> None:
@@ -112,6 +113,12 @@ class Lexicon:
         if places.exists():
             self.places = [normalize(line.strip()) for line in places.read_text(encoding="utf-8").splitlines()
                            if line.strip() and not line.lstrip().startswith("#")]
+        contrasts = self.directory / "contrasts.txt"
+        if contrasts.exists():
+            for line in contrasts.read_text(encoding="utf-8").splitlines():
+                sides = [tuple(normalize(w) for w in side.split()) for side in line.split("|")]
+                if len(sides) == 2 and all(sides) and not line.lstrip().startswith("#"):
+                    self.contrasts.append((sides[0], sides[1]))
         variants = sorted({w for g in self.groups for w in g}, key=len, reverse=True)
         self._group_of = {w: i for i, g in enumerate(self.groups) for w in g}
         self._variant_re = re.compile("|".join(map(re.escape, variants))) if variants else None
@@ -139,6 +146,16 @@ class Lexicon:
         """The word and the other wordings of its synonym group ("掉了" → 遗失, 丢失, 丢了 …)."""
         group = self._group_of.get(word)
         return [word] if group is None else [word, *(w for w in self.groups[group] if w != word)]
+
+    def excluded_by(self, text: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """(named, excluded) qualifier pairs where the text names one side of a contrast and not the
+        other: "居民养老保险怎么交" names 居民 and so excludes a service named only for 职工."""
+        out = []
+        for a, b in self.contrasts:
+            has_a, has_b = any(w in text for w in a), any(w in text for w in b)
+            if has_a != has_b:
+                out.append((a, b) if has_a else (b, a))
+        return out
 
     def tokens(self, text: str) -> list[str]:
         """BM25 tokens: content words, Chinese character bigrams, and one token per synonym group mentioned.

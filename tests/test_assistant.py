@@ -90,7 +90,30 @@ CONVERSATIONS = [
     [("公积金怎么取出来", "g-hpf-close-withdraw"), ("退休了", "g-hpf-close-withdraw")],
     # 外地人 is part of an alias of 居住证, not of its title: it qualifies the service asked about, names none
     [("办护照要带什么", "g-passport"), ("外地人能办吗", "g-passport"), ("过期了怎么办", "g-passport")],
+    # where the citizen lives is a circumstance, not a service (户口 and 异地 are words of other services' titles)
+    [("护照怎么办", "g-passport"), ("异地能办吗", "g-passport"), ("不是本地户口呢", "g-passport")],
+    [("公租房怎么申请", "g-public-rental-housing"), ("外地户口呢", "g-public-rental-housing")],
 ]
+
+
+def test_a_follow_up_the_services_own_faq_answers_gets_that_faq(assistant):
+    """The guide's title would outrank its FAQ in a search for both; the FAQ is what was asked."""
+    first = assistant.ask("公积金贷款怎么申请")
+    answer = assistant.ask("在外地交的公积金呢", session_id=first.session_id)
+    assert answer.citations[0].record_id == "faq-hpf-loan-offsite"
+    first = assistant.ask("护照怎么办")
+    answer = assistant.ask("不是本地户口呢", session_id=first.session_id)
+    assert answer.citations[0].record_id == "faq-passport-remote" and "全国通办" in answer.answer
+
+
+def test_a_service_named_for_the_other_side_of_a_contrast_is_pointed_to_not_answered(assistant):
+    """The sample knowledge base has no 城乡居民养老保险 guide: 职工基本养老保险关系转移接续 shares every
+    word of the question but is another scheme; it may be suggested, never cited."""
+    answer = assistant.ask("城乡居民养老保险关系转移")
+    assert "g-pension-transfer" not in [c.record_id for c in answer.citations]
+    assert "g-pension-transfer" in [s["record_id"] for s in answer.suggestions + answer.options]
+    assert assistant.ask("城乡居民医保怎么交").citations[0].record_id == "g-resident-medical-enroll"
+    assert assistant.ask("职工养老保险怎么转移").citations[0].record_id == "g-pension-transfer"
 
 
 @pytest.mark.parametrize("turns", CONVERSATIONS, ids=[c[0][0] for c in CONVERSATIONS])
@@ -400,11 +423,13 @@ def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says
 ])
 def test_a_follow_up_asking_for_a_figure_quotes_the_guide_sentence_that_gives_it(assistant, topic, follow_up, fact):
     """"领多久" after 失业金 asks how long the benefit is paid, not how long the office takes: the answer
-    quotes the sentence with a length of time in it, outside 办理时限."""
+    quotes the sentence with a length of time in it (from the guide, outside 办理时限, or from its own FAQ)."""
     first = assistant.ask(topic)
     answer = assistant.ask(follow_up, session_id=first.session_id)
-    assert answer.answered and answer.citations[0].record_id == first.citations[0].record_id
-    assert fact in answer.answer and answer.citations[0].section not in ("事项概述", "办理时限", "收费标准")
+    cited = answer.citations[0]
+    assert answer.answered and first.citations[0].record_id in (cited.record_id, assistant.index.record(cited.record_id).related_guide
+                                                              if cited.kind == "faq" else "")
+    assert fact in answer.answer and cited.section not in ("事项概述", "办理时限", "收费标准")
 
 
 def test_a_faq_answer_opening_with_yes_or_no_says_which_question_it_answers(assistant):
