@@ -33,10 +33,10 @@ CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead o
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
-# words that name no service; 本人, 代办, 家人 … ask who may go, for any service
+# words that name no service; 本人, 代办, 家人 … ask who may go, and 补办, 挂失, 退 … what can be done, for any service
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人
-    家人 家里人 家属 帮忙""".split())
+    家人 家里人 家属 帮忙 补办 补领 补发 补换 换领 换发 挂失 注销 变更 续期 延期 退 退费 退钱 退款""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向帮替多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
 # words that ask rather than name ("几年", "多少"), or say per what ("每个月"): no record has to use them
