@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from assistant.compose import (Citation, asks_for_a_payment, compose_faq, compose_guide, compose_guide_detail,
                                compose_policy, full_text)
@@ -36,14 +36,15 @@ OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in t
 # words that name no service; 本人, 代办, 家人 … ask who may go, and 补办, 挂失, 退 … what can be done, for any service
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人
-    家人 家里人 家属 帮忙 补办 补领 补发 补换 换领 换发 挂失 注销 变更 续期 延期 退 退费 退钱 退款""".split())
+    家人 家里人 家属 帮忙 爸爸 妈妈 父亲 母亲 老公 老婆 丈夫 妻子 一个人 单独 一方 男的 女的 男方 女方 男性 女性 补办 补领 补发 补换 换领 换发 挂失 注销 变更 续期 延期 退 退费 退钱 退款""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向帮替多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
-# words that ask rather than name ("几年", "多少"), or say per what ("每个月"): no record has to use them
-_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^[每一]个?[月年天周]?$")
+# words that ask rather than name ("几年", "多少"), or say per what ("每个月") or how many ("72"): no record has to use them
+_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^[每一]个?[月年天周]?$|^\d+(\.\d+)?$")
 # where the citizen lives or is registered: a circumstance of the asker, not a service ("不是本地户口呢",
 # "异地能办吗" after 护照 are about 护照, though 户口 and 异地 are words of other services' titles)
-_RESIDENCE = re.compile(r"(?:不是|非)?(?:本地|外地|本市|外市|外省|省外|外县|异地)(?:的)?(?:户口|户籍|人员|人)?")
+_RESIDENCE = re.compile(r"(?:不是|非)?(?:本地|外地|本市|外市|外省|省外|外县|异地)(?:的)?(?:户口|户籍|人员|人)?"
+                        r"|(?:户口|户籍)不在(?:本地|本市|这边|这里|这儿)?")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -100,6 +101,8 @@ class Assistant:
         sid, state = self.sessions.get(session_id)
         if not state.topic_id and not state.options and not self._topic_words(q.text):
             hits, answer = [], self._ask_for_service(q, state)
+        elif state.options and not self._topic_words(q.text) and self._picked_option(q.text, state) is None:
+            hits, answer = [], self._ask_again(q, state)
         else:
             hits, chosen = self._retrieve(q, state)
             answer = self._decide(q, hits, chosen, state)
@@ -159,8 +162,9 @@ class Assistant:
         base knows that names no service, and none names another service: "有效期几年" after 台湾通行证 and
         "需要预约吗" after 护照 ask about the service talked about; "狗证多久能办好" (狗证: unknown) and
         "身份证多久能拿到" after 护照 start something new, though the passport guide lists the 身份证."""
-        stripped = (w.strip("".join(_FUNCTION_CHARS)) for w in self._topic_words(text))  # 能贷 → 贷
-        words = [w for w in stripped if w and not _QUESTION_WORD.match(w)]
+        # 能贷 → 贷; a synonym counts as the word (丢了: the guide says 遗失)
+        words = {w.strip("".join(_FUNCTION_CHARS)): self.index.lexicon.variants(w) for w in self._topic_words(text)}
+        words = {w: variants for w, variants in words.items() if w and not _QUESTION_WORD.match(w)}
         if not words:
             return True  # "在哪里办", "那要多少钱"
         record = self.index.record(topic_id)
@@ -169,13 +173,16 @@ class Assistant:
         body, known = normalize(full_text(record)), self.retriever.idf()
         # one character (贷, 证) is part of many names without naming any service; a word in the record's own
         # title ("异地" of 居民身份证换领、补领（含异地办理）) is about it, whatever other title holds it (异地就医)
-        return all((w in body or (len(w) >= 2 and w in known)) and (len(w) < 2 or self._names_only(w, topic_id))
-                   for w in words)
+        return all(any(v in body or (len(v) >= 2 and v in known) for v in (w, *variants))
+                   and (len(w) < 2 or self._names_only(w, topic_id)) for w, variants in words.items())
 
     def _names_only(self, word: str, guide_id: str) -> bool:
-        """Whether the word is in no guide's title but, if any, this guide's."""
+        """Whether the word is in no guide's title but, if any, this guide's, or is in one of this guide's own
+        names: 签注 is in the titles of the travel permits, and 居住证签注 is a name of 居住证."""
         named = self.retriever.guides_titled_with(word)
-        return not named or guide_id in named
+        record = self.index.record(guide_id)
+        own_names = [normalize(n) for n in getattr(record, "aliases", ())]
+        return not named or guide_id in named or any(word in n for n in own_names)
 
     def _topic_words(self, text: str) -> list[str]:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""
@@ -196,7 +203,13 @@ class Assistant:
         named = [o for o in state.options if self._names_one_of(text, [(o["record_id"], o["title"])])]
         if len(named) > 1:
             named = [o for o in named if o["kind"] == "guide"]
-        return named[0] if len(named) == 1 else None
+        if named or self._topic_words(text):
+            return named[0] if len(named) == 1 else None
+        # "要多久" after "您想了解的是：1. 个体工商户设立登记" asks about the one service offered
+        guides = {o["record_id"] if o["kind"] == "guide" else getattr(self.index.record(o["record_id"]), "related_guide", "")
+                  for o in state.options}
+        guide = self.index.record(guides.pop()) if len(guides) == 1 else None
+        return {"record_id": guide.id, "kind": guide.kind, "title": guide.title} if guide else None
 
     # ---- deciding and composing ----------------------------------------------
     def _decide(self, q: Question, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
@@ -209,6 +222,8 @@ class Assistant:
             return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
         top = chosen or (hits[0] if hits else None)
+        if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN and self._sibling_answers(top, hits[1:3]):
+            top = replace(top, score=ANSWER_MIN)
         if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN:
             return self._ask_which(q, hits, state, CONFIRM_MIN, not_found)
         record = self.index.record(top.record_id) if top is not None and top.score >= ANSWER_MIN else None
@@ -230,6 +245,15 @@ class Assistant:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
 
+    def _service_of(self, hit: RecordHit) -> str:
+        return hit.record_id if hit.kind == "guide" else getattr(self.index.record(hit.record_id), "related_guide", "")
+
+    def _sibling_answers(self, top: RecordHit, others: list[RecordHit]) -> bool:
+        """Whether a record of the same service as the top one, just below it, is a sure match: "看病的钱怎么报销"
+        is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on when the money arrives."""
+        service = self._service_of(top)
+        return bool(service) and any(h.score >= ANSWER_MIN and self._service_of(h) == service for h in others)
+
     @staticmethod
     def _ask_for_service(q: Question, state: SessionState) -> Answer:
         """"在哪里办" with no service named and none talked about: any answer would be a guess. The aspect
@@ -237,6 +261,16 @@ class Assistant:
         state.options, state.pending_aspect = [], q.aspect
         example = f"“居住证{q.text}”" if len(q.text) <= 12 else "“居住证要带什么材料”"
         return Answer("", "", "clarify", f"请问您要咨询哪项业务？请告诉我事项名称，例如{example}。", aspect=q.aspect)
+
+    @staticmethod
+    def _ask_again(q: Question, state: SessionState) -> Answer:
+        """"要什么材料" while the services offered are still to be chosen from: ask for the choice again, and
+        keep what was asked for the service chosen next."""
+        if q.aspect != "general":
+            state.pending_aspect = q.aspect
+        listing = "\n".join(f"{o['n']}. {o['title']}" for o in state.options)
+        return Answer("", "", "clarify", f"请先告诉我您咨询的是哪一项，回复序号即可：\n{listing}",
+                      options=state.options, aspect=state.pending_aspect)
 
     def _ask_which(self, q: Question, hits: list[RecordHit], state: SessionState, min_score: float,
                    template: str) -> Answer:

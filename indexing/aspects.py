@@ -11,7 +11,7 @@ import re
 # aspect code → (label, pattern over the normalised question); order matters: first match wins
 ASPECTS: dict[str, tuple[str, re.Pattern[str]]] = {
     "materials": ("申请材料", re.compile(r"材料|资料|带什么|带啥|带哪些|要带|准备什么|准备啥|准备哪些|需要什么证|哪些证件|什么证件|证明材料|提交什么|交什么材料")),
-    "fees": ("收费标准", re.compile(r"(?<![领发补给拿])多少钱|收费|费用|要钱|花钱|免费|工本费|交钱|几块钱|价格|贵不贵")),
+    "fees": ("收费标准", re.compile(r"(?<![领发补给拿])多少钱|收费|费用|要钱|花钱|收钱|免费|工本费|交钱|几块钱|价格|贵不贵")),
     # "能领多久", "最长能贷多久", "能呆几天" ask how long a benefit lasts, not how long the office takes
     "time_limit": ("办理时限", re.compile(r"(?<![领贷住呆待留受])(?:多久|多长时间|几天|多少天|几个月)|几个工作日|时限|什么时候能(拿|领|办好|下来)|要等|当场|当天")),
     "location": ("办理地点与时间", re.compile(r"在哪里|去哪里|到哪里|在哪儿|去哪儿|哪里|哪儿|在哪|去哪|到哪|地点|地址|窗口|几点|上班时间|办公时间|周末|星期六|周六|节假日")),

@@ -93,7 +93,37 @@ CONVERSATIONS = [
     # where the citizen lives is a circumstance, not a service (户口 and 异地 are words of other services' titles)
     [("护照怎么办", "g-passport"), ("异地能办吗", "g-passport"), ("不是本地户口呢", "g-passport")],
     [("公租房怎么申请", "g-public-rental-housing"), ("外地户口呢", "g-public-rental-housing")],
+    [("怎么办理入学", "g-school-enrollment"), ("户口不在这边能报名吗", "g-school-enrollment")],
+    # who goes (男的, 爸爸), how old (72) and what can be done (能补办吗, 丢了) qualify the service talked about
+    [("生育津贴怎么领", "g-maternity-allowance"), ("男的能领吗", "g-maternity-allowance")],
+    [("孩子刚出生怎么上户口", "g-birth-registration"), ("爸爸一个人去行不行", "g-birth-registration")],
+    [("我想给我妈办个老年卡", "g-senior-card"), ("她72了", "g-senior-card")],
+    [("结婚登记怎么办", "g-marriage-registration"), ("能补办吗", "g-marriage-registration")],
+    [("社保卡怎么激活", "g-social-card"), ("丢了怎么办", "g-social-card")],
+    # 签注 is in the travel permits' titles, and 居住证签注 is a name of 居住证
+    [("居住证到期了怎么办", "g-residence-permit"), ("网上能签注吗", "g-residence-permit")],
 ]
+
+
+def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_service_or_asks_again(assistant):
+    """"要多少钱" after being offered 往来港澳通行证 alone is about it; after being offered several services
+    it is asked again which one, and the aspect is kept for the answer to the choice."""
+    first = assistant.ask("去香港个人游签住 一次最多能呆几天")
+    assert first.decision == "clarify" and [o["record_id"] for o in first.options] == ["g-hk-macao-permit"]
+    answer = assistant.ask("要多少钱", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-hk-macao-permit"
+    assert answer.citations[0].section == "收费标准"
+    offered = assistant.ask("营业执照怎么办")
+    assert offered.decision == "clarify" and len({o["record_id"] for o in offered.options}) > 1
+    again = assistant.ask("要带什么材料", session_id=offered.session_id)
+    assert again.decision == "clarify" and again.options == offered.options
+    chosen = assistant.ask("1", session_id=offered.session_id)
+    assert chosen.citations[0].record_id == offered.options[0]["record_id"] and chosen.citations[0].section == "申请材料"
+
+
+def test_a_plausible_match_is_answered_when_its_own_faq_is_a_sure_one(assistant):
+    answer = assistant.ask("看病的钱怎么报销")
+    assert answer.answered and answer.citations[0].record_id == "g-medical-reimburse"
 
 
 def test_a_follow_up_the_services_own_faq_answers_gets_that_faq(assistant):
