@@ -171,18 +171,24 @@ class Assistant:
         if record is None:
             return False
         body, known = normalize(full_text(record)), self.retriever.idf()
-        # one character (贷, 证) is part of many names without naming any service; a word in the record's own
-        # title ("异地" of 居民身份证换领、补领（含异地办理）) is about it, whatever other title holds it (异地就医)
-        return all(any(v in body or (len(v) >= 2 and v in known) for v in (w, *variants))
-                   and (len(w) < 2 or self._names_only(w, topic_id)) for w, variants in words.items())
+        names = [normalize(n) for n in (record.title, *getattr(record, "aliases", ()))]
+
+        def own(word: str) -> bool:
+            return any(word in n for n in names)
+
+        # a word only this record's names hold says the question is about it, whatever else it holds:
+        # "备案后报销比例会降吗" after 异地就医备案 is not about 零星报销 (报销 is in that title)
+        about_it = any(len(w) >= 2 and own(w) and self.retriever.guides_titled_with(w) <= {topic_id} for w in words)
+        # one character (贷, 证) is part of many names without naming any service; a word of the record's own
+        # names ("异地" of 身份证异地补办, "签注" of 居住证签注) is about it, whatever other title holds it
+        return all((about_it or any(v in body or (len(v) >= 2 and v in known) for v in (w, *variants)))
+                   and (len(w) < 2 or about_it or own(w) or self._names_only(w, topic_id))
+                   for w, variants in words.items())
 
     def _names_only(self, word: str, guide_id: str) -> bool:
-        """Whether the word is in no guide's title but, if any, this guide's, or is in one of this guide's own
-        names: 签注 is in the titles of the travel permits, and 居住证签注 is a name of 居住证."""
+        """Whether the word is in no guide's title but, if any, this guide's."""
         named = self.retriever.guides_titled_with(word)
-        record = self.index.record(guide_id)
-        own_names = [normalize(n) for n in getattr(record, "aliases", ())]
-        return not named or guide_id in named or any(word in n for n in own_names)
+        return not named or guide_id in named
 
     def _topic_words(self, text: str) -> list[str]:
         """Content words left once the aspect wording is removed: none means "about the same thing"."""

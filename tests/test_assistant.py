@@ -102,6 +102,10 @@ CONVERSATIONS = [
     [("社保卡怎么激活", "g-social-card"), ("丢了怎么办", "g-social-card")],
     # 签注 is in the travel permits' titles, and 居住证签注 is a name of 居住证
     [("居住证到期了怎么办", "g-residence-permit"), ("网上能签注吗", "g-residence-permit")],
+    [("港澳通行证怎么办", "g-hk-macao-permit"), ("台湾的签注呢", "g-taiwan-permit")],
+    [("护照怎么办", "g-passport"), ("身份证补发要多久", "g-id-card-renew")],
+    # 备案 is only in this service's names: the question is about it, though 报销 is in another title
+    [("异地就医备案", "g-offsite-medical-filing"), ("备案后报销比例会降吗", "g-offsite-medical-filing")],
 ]
 
 
