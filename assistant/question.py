@@ -27,7 +27,7 @@ _GREETING = r"(?:你好|您好|你们好|大家好|哈喽|嗨|hi|hello|在吗|�
 _THANKS = r"(?:谢谢(?:你|您|你们)?|多谢|感谢(?:你|您)?|辛苦(?:了|啦)|麻烦(?:了|啦|你了|您了)|拜托(?:了|啦)|在线等|急)[啊呀哈啦了的]*"
 _ACK = r"(?:好的|好|嗯+|哦+|行|可以|ok|okay|明白了?|知道了|收到|懂了|没有了|没了|没事了?)[啊呀哈啦了的]*"
 _OPENER = r"(?:请问(?:一下|下)?|(?:我)?想(?:问|咨询|了解)(?:一下|下)?|(?:问|咨询|了解)(?:一下|下)|麻烦问(?:一下|下)?|咨询(?!电话|热线|方式|号码|渠道))"
-_LEAD = re.compile(rf"^{_PUNCT}(?:(?:{_GREETING}{_PUNCT})|(?:(?:{_THANKS}|{_ACK}){_SEPARATOR}))*(?P<opener>{_OPENER}{_PUNCT})?")
+_LEAD = re.compile(rf"^{_PUNCT}(?:(?:{_GREETING}{_PUNCT})|(?:(?:{_THANKS}|{_ACK})+{_SEPARATOR}))*(?P<opener>{_OPENER}{_PUNCT})?")
 # "咨询户口迁移的问题": after an opener, "的问题" only says that a question follows
 _ABOUT = re.compile(r"(?:的)?(?:相关)?(?:问题|事宜|事项)$")
 _TRAIL = re.compile(rf"(?:{_PUNCT}{_THANKS})+{_PUNCT}$")

@@ -45,6 +45,10 @@ _QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|�
 # "异地能办吗" after 护照 are about 护照, though 户口 and 异地 are words of other services' titles)
 _RESIDENCE = re.compile(r"(?:不是|非)?(?:本地|外地|本市|外市|外省|省外|外县|异地)(?:的)?(?:户口|户籍|人员|人)?"
                         r"|(?:户口|户籍)不在(?:本地|本市|这边|这里|这儿)?")
+# "需要带身份证吗", "要居住证吗": whether the service talked about requires a document, which may be another
+# service's name; it asks about the service talked about, not about the document's own service
+_REQUIRES = re.compile(r"^(?:那|还)?(?:需要|要|得|必须|用不用|要不要|需不需要)(?:带|携带|提供|提交|出示|准备|有|交|办)?"
+                       r"[^，,。？?办去哪怎多几]{1,8}?(?:吗|么|嘛)?$")
 _FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
@@ -133,8 +137,9 @@ class Assistant:
             q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
         hits = self.retriever.run(q.text, top_k=5)
         follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
-                     and not (hits and hits[0].record_id in self.retriever.named_in(q.text))
-                     and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id)))
+                     and (_REQUIRES.match(q.text)
+                          or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
+                          and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id))))
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)

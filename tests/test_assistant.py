@@ -106,6 +106,9 @@ CONVERSATIONS = [
     [("护照怎么办", "g-passport"), ("身份证补发要多久", "g-id-card-renew")],
     # 备案 is only in this service's names: the question is about it, though 报销 is in another title
     [("异地就医备案", "g-offsite-medical-filing"), ("备案后报销比例会降吗", "g-offsite-medical-filing")],
+    # whether a document is needed is asked about the service talked about, though the document is a service too
+    [("社保卡补办", "g-social-card"), ("需要带身份证吗", "g-social-card")],
+    [("小孩入学", "g-school-enrollment"), ("需要居住证吗", "g-school-enrollment")],
 ]
 
 
@@ -266,7 +269,7 @@ def test_courtesy_around_a_question_changes_nothing(assistant, wrapped, plain):
 
 def test_a_follow_up_after_an_acknowledgement_keeps_its_context(assistant):
     first = assistant.ask("办护照要带什么")
-    for text in ("好的，那要多少钱？", "谢谢！那要多少钱"):
+    for text in ("好的，那要多少钱？", "谢谢！那要多少钱", "好的谢谢，那要多少钱"):
         follow_up = assistant.ask(text, session_id=first.session_id)
         assert follow_up.citations[0].record_id == "g-passport" and "120元" in follow_up.answer
 
