@@ -36,10 +36,12 @@ OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in t
 # words that name no service; 本人, 代办, 家人 … ask who may go, and 补办, 挂失, 退 … what can be done, for any service
 _GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
     拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人
-    家人 家里人 家属 帮忙 爸爸 妈妈 父亲 母亲 老公 老婆 丈夫 妻子 一个人 单独 一方 男的 女的 男方 女方 男性 女性 补办 补领 补发 补换 换领 换发 挂失 注销 变更 续期 延期 退 退费 退钱 退款""".split())
+    家人 家里人 家属 帮忙 爸爸 妈妈 父亲 母亲 老公 老婆 丈夫 妻子 一个人 单独 一方 男的 女的 男方 女方 男性 女性
+    补办 补领 补发 补换 换领 换发 挂失 注销 变更 续期 延期 退 退费 退钱 退款""".split())
 _FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向帮替多少几久该得请问我你您想")
 _JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
-# words that ask rather than name ("几年", "多少"), or say per what ("每个月") or how many ("72"): no record has to use them
+# words that ask rather than name ("几年", "多少"), or say per what ("每个月") or how many ("72"):
+# no record has to use them
 _QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^[每一]个?[月年天周]?$|^\d+(\.\d+)?$")
 # where the citizen lives or is registered: a circumstance of the asker, not a service ("不是本地户口呢",
 # "异地能办吗" after 护照 are about 护照, though 户口 and 异地 are words of other services' titles)
@@ -143,7 +145,9 @@ class Assistant:
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
-        own = self._own_faq(q.text, state.topic_id) if q.aspect == "general" and not quantities_asked(q.text) else None
+        own = None
+        if q.aspect == "general" and not quantities_asked(q.text):
+            own = self._own_faq(q.text, state.topic_id)
         if own is None and q.aspect == "general" and _RESIDENCE.search(q.text):
             q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
         hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
@@ -183,7 +187,8 @@ class Assistant:
 
         # a word only this record's names hold says the question is about it, whatever else it holds:
         # "备案后报销比例会降吗" after 异地就医备案 is not about 零星报销 (报销 is in that title)
-        about_it = any(len(w) >= 2 and own(w) and self.retriever.guides_titled_with(w) <= {topic_id} for w in words)
+        about_it = any(len(w) >= 2 and own(w) and self.retriever.guides_titled_with(w) <= {topic_id}
+                       for w in words)
         # one character (贷, 证) is part of many names without naming any service; a word of the record's own
         # names ("异地" of 身份证异地补办, "签注" of 居住证签注) is about it, whatever other title holds it
         return all((about_it or any(v in body or (len(v) >= 2 and v in known) for v in (w, *variants)))
@@ -217,8 +222,7 @@ class Assistant:
         if named or self._topic_words(text):
             return named[0] if len(named) == 1 else None
         # "要多久" after "您想了解的是：1. 个体工商户设立登记" asks about the one service offered
-        guides = {o["record_id"] if o["kind"] == "guide" else getattr(self.index.record(o["record_id"]), "related_guide", "")
-                  for o in state.options}
+        guides = {self._service_of(o["record_id"], o["kind"]) for o in state.options}
         guide = self.index.record(guides.pop()) if len(guides) == 1 else None
         return {"record_id": guide.id, "kind": guide.kind, "title": guide.title} if guide else None
 
@@ -233,7 +237,8 @@ class Assistant:
             return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
         top = chosen or (hits[0] if hits else None)
-        if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN and self._sibling_answers(top, hits[1:3]):
+        if (chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN
+                and self._sibling_answers(top, hits[1:3])):
             top = replace(top, score=ANSWER_MIN)
         if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN:
             return self._ask_which(q, hits, state, CONFIRM_MIN, not_found)
@@ -256,14 +261,16 @@ class Assistant:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
 
-    def _service_of(self, hit: RecordHit) -> str:
-        return hit.record_id if hit.kind == "guide" else getattr(self.index.record(hit.record_id), "related_guide", "")
+    def _service_of(self, record_id: str, kind: str) -> str:
+        """The guide a record belongs to: itself, or a FAQ's guide ("" for a policy or a FAQ without one)."""
+        return record_id if kind == "guide" else getattr(self.index.record(record_id), "related_guide", "")
 
     def _sibling_answers(self, top: RecordHit, others: list[RecordHit]) -> bool:
         """Whether a record of the same service as the top one, just below it, is a sure match: "看病的钱怎么报销"
         is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on when the money arrives."""
-        service = self._service_of(top)
-        return bool(service) and any(h.score >= ANSWER_MIN and self._service_of(h) == service for h in others)
+        service = self._service_of(top.record_id, top.kind)
+        return bool(service) and any(h.score >= ANSWER_MIN and self._service_of(h.record_id, h.kind) == service
+                                     for h in others)
 
     @staticmethod
     def _ask_for_service(q: Question, state: SessionState) -> Answer:

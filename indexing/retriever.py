@@ -46,7 +46,8 @@ _POLICY_INTENT = re.compile(r"文号|发文|印发|施行|执行|生效|实施�
 _SNAPSHOT_FORMAT = 6
 UNKNOWN_TOPIC_FACTOR = 0.1  # below every decision threshold; the ranking still orders the suggestions
 # words around an aspect question that name nothing ("居住证多久能办下来")
-_ASPECT_FILLER = frozenset("能办 办下来 下来 可以 需要 我要 我想 想办 想开 开个 办个 每个 每个月 每月 一个月 办张 弄个 办好 办完 拿到 能拿 才能 一般 大概 请问 咨询 一下 申请 办理 申领".split())
+_ASPECT_FILLER = frozenset("""能办 办下来 下来 可以 需要 我要 我想 想办 想开 开个 办个 每个 每个月 每月 一个月 办张 弄个
+    办好 办完 拿到 能拿 才能 一般 大概 请问 咨询 一下 申请 办理 申领""".split())
 # what `_build` computes and `lexical.pkl` holds
 _STATE = ("chunks", "record_ids", "chunk_record", "_idf", "chunk_bm25", "record_bm25", "meta", "places",
           "is_guide", "is_policy", "name_table", "sound_table", "region_values", "region_of",
