@@ -105,9 +105,10 @@ class Assistant:
         start = time.perf_counter()
         q = parse_question(question, self.max_question_chars)
         sid, state = self.sessions.get(session_id)
-        if not state.topic_id and not state.options and not self._topic_words(q.text):
+        names_nothing = not self._topic_words(q.text)
+        if not state.topic_id and not state.options and names_nothing:
             hits, answer = [], self._ask_for_service(q, state)
-        elif state.options and not self._topic_words(q.text) and self._picked_option(q.text, state) is None:
+        elif state.options and names_nothing and self._picked_option(q.text, state) is None:
             hits, answer = [], self._ask_again(q, state)
         else:
             hits, chosen = self._retrieve(q, state)
@@ -137,7 +138,9 @@ class Assistant:
             return [chosen] + [h for h in hits if h.record_id != chosen.record_id], chosen
         if q.aspect == "general" and not state.options:
             q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
-        hits = self.retriever.run(q.text, top_k=5)
+        # with a topic, one deeper search serves both the question on its own and the look for the topic's FAQ
+        found = self.retriever.run(q.text, top_k=OWN_FAQ_POOL if state.topic_id else 5)
+        hits = found[:5]
         follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (_REQUIRES.match(q.text)
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
@@ -147,7 +150,7 @@ class Assistant:
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
         if q.aspect == "general" and not quantities_asked(q.text):
-            own = self._own_faq(q.text, state.topic_id)
+            own = self._own_faq(found, state.topic_id)
         if own is None and q.aspect == "general" and _RESIDENCE.search(q.text):
             q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
         hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
@@ -156,10 +159,10 @@ class Assistant:
         own.score = max(own.score, ANSWER_MIN)
         return [own] + [h for h in hits if h.record_id != own.record_id], own
 
-    def _own_faq(self, text: str, guide_id: str) -> RecordHit | None:
-        """A FAQ of the service talked about that matches the follow-up itself: "不是本地户口呢" after 护照 is
-        answered by "外地户口可以在示例市办护照吗", which the guide's title would outrank in a search for both."""
-        for hit in self.retriever.run(text, top_k=OWN_FAQ_POOL):
+    def _own_faq(self, found: list[RecordHit], guide_id: str) -> RecordHit | None:
+        """Among the follow-up's own search results, a FAQ of the service talked about: "不是本地户口呢" after 护照
+        is answered by "外地户口可以在示例市办护照吗", which the guide's title would outrank in a search for both."""
+        for hit in found:
             if hit.kind == "faq" and hit.features.get("coverage", 0.0) >= OWN_FAQ_COVERAGE:
                 record = self.index.record(hit.record_id)
                 if isinstance(record, FAQ) and record.related_guide == guide_id:

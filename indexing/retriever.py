@@ -127,6 +127,7 @@ class HybridRetriever:
             self._spelling_cache: dict[str, list[tuple[str, str]]] = {}
             self._shingles: dict[str, frozenset[str]] = {}
             self._policy_texts: dict[str, str] = {}
+            self._titles: list[str] | None = None
             self._evidence = PolicyEvidence(self._title_and_text)
             self._generation = generation
 
@@ -278,9 +279,15 @@ class HybridRetriever:
         """Guides whose title (事项名称) holds the word or a synonym of it: 身份证 names 居民身份证换领,
         while 外地人 is only part of an alias of 居住证."""
         self.refresh()
-        variants = self.index.lexicon.variants(word)
-        guides = (self.record_ids[i] for i in np.flatnonzero(self.is_guide))
-        return {r for r in guides if any(v in normalize(self.meta[r]["title"]) for v in variants)}
+        variants, titles = self.index.lexicon.variants(word), self._normalized_titles()
+        return {self.record_ids[i] for i in np.flatnonzero(self.is_guide) if any(v in titles[i] for v in variants)}
+
+    def _normalized_titles(self) -> list[str]:
+        """Every record's title, normalised, in record order: computed on first use in an index generation
+        (only follow-ups and contrasts read them), not at start-up."""
+        if self._titles is None:
+            self._titles = [normalize(self.meta[r]["title"]) for r in self.record_ids]
+        return self._titles
 
     def named_in(self, question: str) -> set[str]:
         """Records one of whose full names is in the question or sounds like part of it (a short form,
@@ -381,8 +388,7 @@ class HybridRetriever:
         contrasts.txt): "城乡居民养老保险缴费" is not answered by 职工基本养老保险关系转移接续, only pointed to it."""
         out = np.zeros(len(self.record_ids), dtype=bool)
         for named, excluded in self.index.lexicon.excluded_by(q):
-            for i, rid in enumerate(self.record_ids):
-                title = normalize(self.meta[rid]["title"])
+            for i, title in enumerate(self._normalized_titles()):
                 out[i] |= any(w in title for w in excluded) and not any(w in title for w in named)
         return out
 
