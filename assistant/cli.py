@@ -206,7 +206,7 @@ def _render(answer) -> str:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.question import EmptyQuestion
+    from language.question import EmptyQuestion
 
     assistant = build_assistant(settings)
     if not assistant.index.hashes():
@@ -230,7 +230,7 @@ _HELPFUL = ("👍", "/good")
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.question import EmptyQuestion
+    from language.question import EmptyQuestion
 
     assistant = build_assistant(settings)
     if not assistant.index.hashes():

@@ -10,12 +10,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
+from functools import cache
 
-from indexing.aspects import DOCUMENT_FACTS, aspect_label, quantities_asked
-from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts, split_sentences
-from indexing.text import Lexicon
+from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts
 from knowledge.models import FAQ, Policy, ServiceGuide
+from language.aspects import asks_about_document, aspect_label, quantities_asked
+from language.data import language_data
+from language.documents import document_pattern, split_sentences
+from language.lexicon import Lexicon
 
 TITLE_WORD_WEIGHT = 0.2   # a title word identifies the document, rarely the passage
 PREFERRED_BONUS = 0.25
@@ -23,22 +25,26 @@ PREFERRED_BONUS = 0.25
 # matches nearly as well, so that the answer is more likely inside it (NCP dev, documents right:
 # gold span in the quote for 92% of questions, against 86% with a fixed 300; median answer 254 characters).
 SHORT_PASSAGE, LONG_PASSAGE, SURE_RATIO = 250, 600, 3.0
-# "能领多少", "能贷几年": the figure asked for, and the words that introduce one, in a guide's text. The fee
-# and the office's processing time are asked with their own wording and answered from their own fields.
-class _Figure(NamedTuple):
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """"能领多少", "能贷几年": the figure asked for, and the words that introduce one, in a guide's text
+    (`figures` in patterns.yml). The fee and the office's processing time are asked with their own wording
+    and answered from their own fields."""
+
     number: re.Pattern[str]   # the figure itself
     words: re.Pattern[str]    # words that introduce one
     own_field: str            # the field that answers it when asked with its own wording
 
 
-_FIGURES = {
-    "amount": _Figure(re.compile(r"\d[\d,.]*\s*(?:万?元|%)|[＝=]"), re.compile(r"标准|额度|金额|最高|最多|最低|每月|每人"),
-                      "fees"),
-    "duration": _Figure(re.compile(r"\d+\s*个?(?:工作日|日|天|周|月|年)|[一二三四五六七八九十两半]个?(?:月|年)"),
-                        re.compile(r"期限|最长|最多|最短|期间"), "time_limit"),
-}
-_YES_OR_NO = re.compile(r"(?:不?(?:可以|能|用|需要|是|会|要|行)|有|没有|不)[。，,！!]")
-_PER_PERIOD = re.compile(r"每个?月|一个月|每年")
+@cache
+def _figures() -> dict[str, _Figure]:
+    data = language_data()
+    return {kind: _Figure(data.pattern(f"figures.{kind}.number"), data.pattern(f"figures.{kind}.words"),
+                          data.section(f"figures.{kind}.own_field"))
+            for kind in data.section("figures")}
+
 FOLLOW_UP_HINT = "还可以问：要带什么材料、怎么办理、在哪里办、多久办好、要不要钱。"
 
 
@@ -122,7 +128,7 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     name_tokens = lexicon.token_set("、".join([guide.name, *guide.aliases]))
     detail = {t for t in lexicon.tokens(query) if not t.startswith("§syn")} - name_tokens
     detail_words = {t for t in detail if len(t) >= 2 and not t.startswith("§")}
-    figures = [_FIGURES[kind] for kind in quantities_asked(query)]
+    figures = [_figures()[kind] for kind in quantities_asked(query)]
     best: tuple[float, str, list[str], str] | None = None
     for field, text in guide_field_texts(guide).items():
         if field in ("overview", "legal_basis"):  # who it is for is in the overview; laws are asked for by name
@@ -148,7 +154,8 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
 def asks_for_a_payment(guide: ServiceGuide, question: str) -> bool:
     """"每个月多少钱" about a service whose fee names no sum ("不收费") asks what the citizen is paid
     (高龄津贴), not what they pay: a detail of the guide, not its 收费标准."""
-    return bool(_PER_PERIOD.search(question)) and not _FIGURES["amount"].number.search(guide.fees)
+    return (bool(language_data().pattern("per_period").search(question))
+            and not _figures()["amount"].number.search(guide.fees))
 
 
 def best_passage(sentences: list[str], query_tokens: set[str], lexicon: Lexicon, weights: dict[str, float],
@@ -221,11 +228,11 @@ def compose_policy(policy: Policy, query: str, lexicon: Lexicon, weights: dict[s
     """Quote the passage of the policy that answers; the citation carries the title and 文号."""
     query_tokens = {t for t in lexicon.tokens(query) if not t.startswith("§syn")}
     located = [(section.heading, s) for section in policy.sections for s in split_sentences(section.text)]
-    facts = policy_facts(policy) if DOCUMENT_FACTS.search(query) else ""
+    facts = policy_facts(policy) if asks_about_document(query) else ""
     passage = best_passage([s for _, s in located], query_tokens, lexicon, weights,
                            preferred=best_chunk, title=policy.title, spare=len(facts))
     heading = next((h for h, s in located if s and s in passage), "")
-    prefix = f"{heading}：" if "条" in heading else ""
+    prefix = f"{heading}：" if document_pattern("article_word").search(heading) else ""
     quoted = f"{prefix}“{passage}”" if passage else ""
     return "\n".join(x for x in (facts.replace("\n", "；"), quoted) if x), heading or ("文件信息" if facts else "")
 
@@ -233,7 +240,7 @@ def compose_policy(policy: Policy, query: str, lexicon: Lexicon, weights: dict[s
 def compose_faq(faq: FAQ) -> tuple[str, str]:
     """The approved answer; one that opens with a bare yes or no ("不用。…") says first which question it
     answers, since the citizen may have asked it in other words ("退休了" after 公积金提取)."""
-    if _YES_OR_NO.match(faq.answer):
+    if language_data().pattern("yes_or_no").match(faq.answer):
         return f"关于“{faq.question.rstrip('？?')}”：{faq.answer}", "常见问题"
     return faq.answer, "常见问题"
 

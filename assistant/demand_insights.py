@@ -22,7 +22,7 @@ from assistant.demand_log import DemandLog
 from assistant.demand_topics import mine_topics
 from assistant.message_import import CitizenMessage, load_messages, messages_from_log
 from assistant.topic_store import TopicStore
-from indexing.text import Lexicon
+from language.lexicon import Lexicon
 from knowledge.loaders import load_knowledge_base
 from knowledge.store import KnowledgeBaseStore, atomic_write
 

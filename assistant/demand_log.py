@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.privacy import mask_pii
+from language.privacy import mask_pii
 from assistant.sqlite_local import PerThreadSQLite
 
 CHANNELS = ("widget", "hotline", "cli", "api")

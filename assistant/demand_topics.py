@@ -48,8 +48,10 @@ from sklearn.preprocessing import normalize as unit_rows
 
 from assistant.message_import import CitizenMessage
 from assistant.place_names import name_bigrams, places, strip_admin
-from indexing.aspects import ASPECTS
-from indexing.text import STOPWORDS, Lexicon, normalize
+from language.aspects import aspects
+from language.data import language_data
+from language.lexicon import Lexicon
+from language.text import normalize
 
 Embed = Callable[[list[str]], np.ndarray]
 
@@ -65,17 +67,14 @@ EMBED_FLOOR = 0.92          # E5 title cosine counted as 0: above the 99th perce
 CUT = 0.2                   # average-linkage similarity at which the tree is cut
 MERGE = 0.3                 # centroid similarity at which groups are merged
 MIN_SIZE = 2
-# complaint boilerplate: frequent in messages, but says nothing about which issue
-_NOT_KEYWORDS = frozenset("""问题 反映 投诉 举报 咨询 关于 建议 请求 希望 要求 严重 相关 部门 解决 何时 能否 为什么 为何 什么 时候
-    如何 情况 存在 进行 有关 政府 领导 市民 居民 业主 我们 强烈 尽快 一下 合理 合法 是否 一直 至今 恳请 呼吁 询问 市 区 县 省
-    多久 还有 怎么办 谁来 到底 究竟 何年 何月 能不能 可否 再次 已经 目前 不能 不会 无人 不断 不要 一些 几点 几个 关注
-    附近 周边 旁边 周围 小区 社区 项目 才能 进一步 处理 整改 导致 影响 没有 不是 不到 可以 能够 时间 现在
-    加快 加强 推进 力度 步伐 刻不容缓 何年何月 何时何月""".split())
+# complaint boilerplate (tag `not_topic`) and stopwords: frequent in messages, but say nothing about which issue
+_NOT_KEYWORDS = language_data().words("not_topic") | language_data().words("stop")
 
 
 # how a service question asks (要带什么材料, 在哪里办, 怎么申请): shared by questions about any service, so it
 # must not make 办狗证 and 办护照 one topic
-_ASKING = re.compile("|".join(ASPECTS[a][1].pattern for a in ("materials", "process", "location", "time_limit", "online")))
+_ASKING = re.compile("|".join(a.pattern.pattern for a in aspects()
+                               if a.code in ("materials", "process", "location", "time_limit", "online")))
 
 
 @dataclass
@@ -383,7 +382,7 @@ class _Namer:
 
 
 def _is_keyword(word: str) -> bool:
-    return len(word) >= 2 and word not in STOPWORDS and word not in _NOT_KEYWORDS and not word.isascii()
+    return len(word) >= 2 and word not in _NOT_KEYWORDS and not word.isascii()
 
 
 def _distinct(words: list[str]) -> list[str]:

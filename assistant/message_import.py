@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from assistant.demand_log import DemandLog
-from assistant.privacy import mask_pii
+from language.data import language_data
+from language.privacy import mask_pii
 from knowledge.loaders import jsonl_items, xlsx_rows
 
 SUPPORTED = (".jsonl", ".json", ".xlsx", ".csv")
@@ -34,7 +35,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "likes": ("likes", "点赞数", "点赞"),
 }
 # 2019/2/28 11:25:05, 2019-02-28 11:25, 2019年2月28日, 2019.2.28 …
-_TIME = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]?(\d{1,2})[:：](\d{1,2})(?:[:：](\d{1,2}))?)?")
+_TIME = language_data().pattern("message_time")
 
 
 @dataclass(frozen=True)

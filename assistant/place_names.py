@@ -15,22 +15,21 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from indexing.text import LEXICON_DIR, normalize
+from language.data import LEXICON_DIR, language_data
+from language.text import normalize
 
-PLACE_WORDS = ("小区|花园|家园|新城|新村|公寓|公馆|大厦|广场|山庄|苑|府|庭|郡|湾|园|城|里|院|社区|村|组|"
-               "大道|路|街|巷|学校|小学|中学|大学|学院|幼儿园|医院|公司|集团|银行|酒店|宾馆|市场|商场|中心|工厂")
-_ADMIN = r"[a-z]\d{0,2}[市区县]|[\u4e00-\u9fa5]{2}省"
-_TOWNSHIP = r"[\u4e00-\u9fa5]{2,3}(?:街道|镇|乡)"     # spans many compounds and villages: not one place
-_FUNCTION_WORDS = ("关于|反映|投诉|举报|咨询|请问|建议|希望|要求|加快|加强|推进|尽快|严惩|整治|取缔|关注|位于|地处|靠近|解决|附近|旁边|周边|周围|对面|门口|后面|"
-                   "前面|里面|楼下|内的|境内|一带|紧邻|的|在|与|和|及|对|从|到|至|把|被|给|向|是|有|了|请|我|住|该|为|"
-                   "由|将|已|都|也|就|还")
-_NAME_THEN_PLACE_WORD = re.compile(f"^[\u4e00-\u9fa5a-z0-9]{{1,10}}(?:{PLACE_WORDS})")
-_LEADING_DEICTIC = re.compile(r"^[本这那某各其此每]+")
-_GENERIC = frozenset("""小区 社区 公司 学校 医院 村 组 镇 路 街 城 园 我们小区 整个小区 物业公司 开发公司 有限公司 道路 马路
-    城市 农村 乡村 城乡 城区 旧城 老城 县城 市场 中心 卫生院 政府 市政府 区政府 县政府 市委市政府 地铁 高铁 银行 学院 大学 家园""".split())
-
-
-_GENERIC_BIGRAMS = frozenset(w for w in PLACE_WORDS.split("|") if len(w) == 2) | {"国际", "新区", "二期", "三期", "一期"}
+_DATA = language_data()
+PLACE_WORDS = _DATA.source("place_names.place_words")
+_ADMIN = _DATA.source("place_names.admin")
+_TOWNSHIP = _DATA.source("place_names.township")     # spans many compounds and villages: not one place
+_FUNCTION_WORDS = _DATA.source("place_names.function_words")
+_NAME_THEN_PLACE_WORD = re.compile(rf"^[\u4e00-\u9fa5a-z0-9]{{1,10}}(?:{PLACE_WORDS})")
+_LEADING_DEICTIC = _DATA.pattern("place_names.leading_deictic")
+_COMPANY = _DATA.pattern("place_names.company")
+_NOT_A_PLACE = _DATA.pattern("place_names.not_a_place")
+_GENERIC = _DATA.words("place_generic")
+_GENERIC_BIGRAMS = frozenset(w for w in PLACE_WORDS.split("|") if len(w) == 2) | frozenset(
+    _DATA.source("place_names.generic_bigrams").split("|"))
 
 
 @lru_cache(maxsize=1)
@@ -45,14 +44,14 @@ def _boundary() -> re.Pattern[str]:
 
 def places(text: str) -> list[str]:
     """Place names in order of appearance (text should be `normalize`d: administrative codes are lower case)."""
-    text = text.replace("有限责任公司", "公司").replace("有限公司", "公司")
+    text = _COMPANY.sub("公司", text)
     found = []
     for segment in _boundary().split(text):
         match = _NAME_THEN_PLACE_WORD.match(_LEADING_DEICTIC.sub("", segment))
         if match is None:
             continue
         name = match.group(0)
-        if len(name) >= 3 and name not in _GENERIC and not name.endswith("政府"):
+        if len(name) >= 3 and name not in _GENERIC and not _NOT_A_PLACE.search(name):
             found.append(name)
     return found
 

@@ -11,7 +11,6 @@ Every question is logged (masked); refused ones are the demand signal.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field, replace
 
@@ -20,12 +19,14 @@ from assistant.compose import (Citation, asks_for_a_payment, compose_faq, compos
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
-from assistant.question import MAX_QUESTION_CHARS, Question, parse_question
-from indexing.aspects import ASPECT_FIELDS, quantities_asked, without_aspect_wording
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
-from indexing.text import normalize
+from indexing.scorers import RetrievalConfig
 from knowledge.models import FAQ, Policy, ServiceGuide
+from language.aspects import aspect_fields
+from language.question import MAX_QUESTION_CHARS
+from language.text import normalize
+from language.understanding import ParsedQuery, is_question_word, understand
 
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
                       # (dev meets both targets only between 0.661 and 0.668)
@@ -33,25 +34,6 @@ CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead o
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
-# words that name no service; 本人, 代办, 家人 … ask who may go, and 补办, 挂失, 退 … what can be done, for any service
-_GENERIC = frozenset("""办 办理 申请 需要 要 办好 拿 领 交 去 到 得 多 长 时间 吗 呢 啊 能 可以 不 还 一起 一下
-    拿到 领到 办完 下来 批 好 证 东西 手续 这个 那个 事 咨询 问题 事宜 本人 亲自 代办 代领 委托 找人 别人
-    家人 家里人 家属 帮忙 爸爸 妈妈 父亲 母亲 老公 老婆 丈夫 妻子 一个人 单独 一方 男的 女的 男方 女方 男性 女性
-    补办 补领 补发 补换 换领 换发 挂失 注销 变更 续期 延期 退 退费 退钱 退款""".split())
-_FUNCTION_CHARS = frozenset("需要办带交证里的了吗呢啊去到在能可以还拿领给让把被从向帮替多少几久该得请问我你您想")
-_JURISDICTION = re.compile(r"(.{2,}?)(?:省|市|自治区)")  # a record naming 广西 speaks of 广西省
-# words that ask rather than name ("几年", "多少"), or say per what ("每个月") or how many ("72"):
-# no record has to use them
-_QUESTION_WORD = re.compile(r"^(几|多少|多久|多长|多大|什么|怎么|怎样|如何|哪)|^[每一]个?[月年天周]?$|^\d+(\.\d+)?$")
-# where the citizen lives or is registered: a circumstance of the asker, not a service ("不是本地户口呢",
-# "异地能办吗" after 护照 are about 护照, though 户口 and 异地 are words of other services' titles)
-_RESIDENCE = re.compile(r"(?:不是|非)?(?:本地|外地|本市|外市|外省|省外|外县|异地)(?:的)?(?:户口|户籍|人员|人)?"
-                        r"|(?:户口|户籍)不在(?:本地|本市|这边|这里|这儿)?")
-# "需要带身份证吗", "要居住证吗": whether the service talked about requires a document, which may be another
-# service's name; it asks about the service talked about, not about the document's own service
-_REQUIRES = re.compile(r"^(?:那|还)?(?:需要|要|得|必须|用不用|要不要|需不需要)(?:带|携带|提供|提交|出示|准备|有|交|办)?"
-                       r"[^，,。？?办去哪怎多几]{1,8}?(?:吗|么|嘛)?$")
-_FOLLOW_UP_START = re.compile(r"^(那|那么|还有|还|另外|要是|如果|它|这个|这个事|这个业务|那个)")
 
 
 @dataclass
@@ -66,6 +48,8 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     aspect: str = "general"
     latency_ms: float = 0.0
+    hits: list[RecordHit] = field(default_factory=list)   # what the answer was chosen from (not in the JSON)
+    query: ParsedQuery | None = None                       # the turn as the assistant read it
 
     @property
     def answered(self) -> bool:
@@ -86,9 +70,9 @@ class Answer:
 class Assistant:
     def __init__(self, index: KnowledgeIndex, demand_log: DemandLog, hotline: str = "12345",
                  phraser: LLMPhraser | None = None, sessions: ConversationStore | None = None,
-                 max_question_chars: int = MAX_QUESTION_CHARS) -> None:
+                 max_question_chars: int = MAX_QUESTION_CHARS, retrieval: RetrievalConfig | None = None) -> None:
         self.index = index
-        self.retriever = HybridRetriever(index)
+        self.retriever = HybridRetriever(index, config=retrieval)
         self.log = demand_log
         self.hotline = hotline
         self.phraser = phraser
@@ -98,23 +82,23 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the model and the lexical index now, so the first citizen does not wait for them."""
         if self.index.hashes():
-            self.retriever.run("办理")
+            self.retriever.search("办理")
 
     def ask(self, question: str, session_id: str | None = None, channel: str = "cli") -> Answer:
         """Raises EmptyQuestion for input with nothing to answer (nothing is logged then)."""
         start = time.perf_counter()
-        q = parse_question(question, self.max_question_chars)
+        q = understand(question, self.retriever.vocabulary(), self.max_question_chars)
         sid, state = self.sessions.get(session_id)
-        names_nothing = not self._topic_words(q.text)
+        names_nothing = not q.content_words
         if not state.topic_id and not state.options and names_nothing:
             hits, answer = [], self._ask_for_service(q, state)
-        elif state.options and names_nothing and self._picked_option(q.text, state) is None:
+        elif state.options and names_nothing and self._picked_option(q, state) is None:
             hits, answer = [], self._ask_again(q, state)
         else:
             hits, chosen = self._retrieve(q, state)
             answer = self._decide(q, hits, chosen, state)
-        answer.session_id = sid
-        typos = [f"“{typed}”按“{meant}”理解" for typed, meant in self.retriever.spelling(q.text)]
+        answer.session_id, answer.hits, answer.query = sid, hits, q
+        typos = [f"“{typed}”按“{meant}”理解" for typed, meant in q.typos]
         answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices
         answer.latency_ms = round((time.perf_counter() - start) * 1000, 1)
         answer.question_id = self.log.record(
@@ -126,10 +110,10 @@ class Assistant:
         return answer
 
     # ---- retrieval with conversation context ---------------------------------
-    def _retrieve(self, q: Question, state: SessionState) -> tuple[list[RecordHit], RecordHit | None]:
-        picked = self._picked_option(q.text, state)
+    def _retrieve(self, q: ParsedQuery, state: SessionState) -> tuple[list[RecordHit], RecordHit | None]:
+        picked = self._picked_option(q, state)
         if picked is not None:
-            hits = self.retriever.run(f"{picked['title']} {q.text}", top_k=5)
+            hits = self.retriever.run(q.search_about(picked["title"]), top_k=5)
             chosen = next((h for h in hits if h.record_id == picked["record_id"]), None)
             if chosen is None:
                 chosen = RecordHit(picked["record_id"], picked["kind"], picked["title"], 1.0, 0.0)
@@ -139,21 +123,21 @@ class Assistant:
         if q.aspect == "general" and not state.options:
             q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
         # with a topic, one deeper search serves both the question on its own and the look for the topic's FAQ
-        found = self.retriever.run(q.text, top_k=OWN_FAQ_POOL if state.topic_id else 5)
+        found = self.retriever.run(q.search, top_k=OWN_FAQ_POOL if state.topic_id else 5)
         hits = found[:5]
         follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
-                     and (_REQUIRES.match(q.text)
+                     and (q.asks_if_required
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
-                          and (_FOLLOW_UP_START.match(q.text) or self._within_topic(q.text, state.topic_id))))
+                          and (q.starts_like_follow_up or self._within_topic(q, state.topic_id))))
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
-        if q.aspect == "general" and not quantities_asked(q.text):
+        if q.aspect == "general" and not q.figures:
             own = self._own_faq(found, state.topic_id)
-        if own is None and q.aspect == "general" and _RESIDENCE.search(q.text):
+        if own is None and q.aspect == "general" and q.about_residence:
             q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
-        hits = self.retriever.run(f"{state.topic_title} {q.text}", top_k=5)
+        hits = self.retriever.run(q.search_about(state.topic_title), top_k=5)
         if own is None:
             return hits, None
         own.score = max(own.score, ANSWER_MIN)
@@ -169,20 +153,22 @@ class Assistant:
                     return hit
         return None
 
-    def _within_topic(self, text: str, topic_id: str) -> bool:
+    def _within_topic(self, q: ParsedQuery, topic_id: str) -> bool:
         """Whether each content word of a question is one the conversation's record uses, or one the knowledge
         base knows that names no service, and none names another service: "有效期几年" after 台湾通行证 and
         "需要预约吗" after 护照 ask about the service talked about; "狗证多久能办好" (狗证: unknown) and
         "身份证多久能拿到" after 护照 start something new, though the passport guide lists the 身份证."""
         # 能贷 → 贷; a synonym counts as the word (丢了: the guide says 遗失)
-        words = {w.strip("".join(_FUNCTION_CHARS)): self.index.lexicon.variants(w) for w in self._topic_words(text)}
-        words = {w: variants for w, variants in words.items() if w and not _QUESTION_WORD.match(w)}
+        lexicon = q.vocabulary.lexicon
+        function_chars = "".join(lexicon.data.words("function_char"))
+        words = {w.strip(function_chars): lexicon.variants(w) for w in q.content_words}
+        words = {w: variants for w, variants in words.items() if w and not is_question_word(w)}
         if not words:
             return True  # "在哪里办", "那要多少钱"
         record = self.index.record(topic_id)
         if record is None:
             return False
-        body, known = normalize(full_text(record)), self.retriever.idf()
+        body, known = normalize(full_text(record)), q.vocabulary.idf
         names = [normalize(n) for n in (record.title, *getattr(record, "aliases", ()))]
 
         def own(word: str) -> bool:
@@ -203,26 +189,20 @@ class Assistant:
         named = self.retriever.guides_titled_with(word)
         return not named or guide_id in named
 
-    def _topic_words(self, text: str) -> list[str]:
-        """Content words left once the aspect wording is removed: none means "about the same thing"."""
-        return [w for w in self.index.lexicon.words(_RESIDENCE.sub(" ", without_aspect_wording(text)))
-                if w not in _GENERIC and not (len(w) == 1 and w in _FUNCTION_CHARS)]
-
-    def _picked_option(self, text: str, state: SessionState) -> dict | None:
+    def _picked_option(self, q: ParsedQuery, state: SessionState) -> dict | None:
         """The option the reply picks: by its number or title, or by naming just one of the services offered
         ("个体户那种" picks 个体工商户设立登记 over 有限责任公司设立登记; over a FAQ about 个体户 too, whose guide it is)."""
         if not state.options:
             return None
-        digits = re.fullmatch(r"\s*(?:第)?([1-9])\s*(?:个|项|条)?\s*", text)
-        if digits and int(digits.group(1)) <= len(state.options):
-            return state.options[int(digits.group(1)) - 1]
-        titled = next((o for o in state.options if o["title"] and normalize(o["title"]) in text), None)
+        if q.option_number is not None and q.option_number <= len(state.options):
+            return state.options[q.option_number - 1]
+        titled = next((o for o in state.options if o["title"] and normalize(o["title"]) in q.text), None)
         if titled is not None:
             return titled
-        named = [o for o in state.options if self._names_one_of(text, [(o["record_id"], o["title"])])]
+        named = [o for o in state.options if self._names_one_of(q, [(o["record_id"], o["title"])])]
         if len(named) > 1:
             named = [o for o in named if o["kind"] == "guide"]
-        if named or self._topic_words(text):
+        if named or q.content_words:
             return named[0] if len(named) == 1 else None
         # "要多久" after "您想了解的是：1. 个体工商户设立登记" asks about the one service offered
         guides = {self._service_of(o["record_id"], o["kind"]) for o in state.options}
@@ -230,13 +210,13 @@ class Assistant:
         return {"record_id": guide.id, "kind": guide.kind, "title": guide.title} if guide else None
 
     # ---- deciding and composing ----------------------------------------------
-    def _decide(self, q: Question, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
+    def _decide(self, q: ParsedQuery, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
         state.options, state.pending_aspect = [], "general"
         not_found = ("没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         if chosen is None and self._should_clarify(hits):
             # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
-            named = self._names_one_of(q.text, [(h.record_id, h.title) for h in hits[:3]])
+            named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
             return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
         top = chosen or (hits[0] if hits else None)
@@ -249,7 +229,7 @@ class Assistant:
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
             return self._refusal(q, hits)
-        if isinstance(record, FAQ) and top.route != "faq" and q.aspect in ASPECT_FIELDS and record.related_guide:
+        if isinstance(record, FAQ) and top.route != "faq" and q.aspect in aspect_fields() and record.related_guide:
             # 材料/流程/费用… are answered in full by the guide's own field, not by a FAQ about a special case
             guide = self.index.record(record.related_guide)
             if guide is not None:
@@ -276,7 +256,7 @@ class Assistant:
                                      for h in others)
 
     @staticmethod
-    def _ask_for_service(q: Question, state: SessionState) -> Answer:
+    def _ask_for_service(q: ParsedQuery, state: SessionState) -> Answer:
         """"在哪里办" with no service named and none talked about: any answer would be a guess. The aspect
         is kept, so that the service named next ("护照") is answered about where to go."""
         state.options, state.pending_aspect = [], q.aspect
@@ -284,7 +264,7 @@ class Assistant:
         return Answer("", "", "clarify", f"请问您要咨询哪项业务？请告诉我事项名称，例如{example}。", aspect=q.aspect)
 
     @staticmethod
-    def _ask_again(q: Question, state: SessionState) -> Answer:
+    def _ask_again(q: ParsedQuery, state: SessionState) -> Answer:
         """"要什么材料" while the services offered are still to be chosen from: ask for the choice again, and
         keep what was asked for the service chosen next."""
         if q.aspect != "general":
@@ -293,7 +273,7 @@ class Assistant:
         return Answer("", "", "clarify", f"请先告诉我您咨询的是哪一项，回复序号即可：\n{listing}",
                       options=state.options, aspect=state.pending_aspect)
 
-    def _ask_which(self, q: Question, hits: list[RecordHit], state: SessionState, min_score: float,
+    def _ask_which(self, q: ParsedQuery, hits: list[RecordHit], state: SessionState, min_score: float,
                    template: str) -> Answer:
         """A clarifying question listing the plausible records, each FAQ followed by its guide (the FAQ
         covers one special case, the guide the service as a whole); the session remembers them for "1"/"2" replies."""
@@ -313,7 +293,7 @@ class Assistant:
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
 
-    def _names_one_of(self, text: str, records: list[tuple[str, str]]) -> bool:
+    def _names_one_of(self, q: ParsedQuery, records: list[tuple[str, str]]) -> bool:
         """Whether a content word of the question is part of the names of one of these (id, title) records,
         or a synonym of one."""
         names = []
@@ -322,7 +302,7 @@ class Assistant:
             names += [normalize(n) for n in (title, *getattr(record, "aliases", ()))]
         groups = {g for n in names for g in self.index.lexicon.synonym_groups(n)}
         return any(any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w))
-                   for w in self._topic_words(text) if len(w) >= 2)
+                   for w in q.content_words if len(w) >= 2)
 
     def _should_clarify(self, hits: list[RecordHit]) -> bool:
         if len(hits) < 2:
@@ -332,18 +312,18 @@ class Assistant:
             return False
         return a.score >= ANSWER_MIN and b.score >= ANSWER_MIN and a.fused - b.fused < CLARIFY_MARGIN
 
-    def _compose(self, q: Question, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
+    def _compose(self, q: ParsedQuery, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
         if isinstance(record, ServiceGuide):
             detail = None
             if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
                 about = q.text
-                for place in self.retriever.places_in(about):  # where the citizen is, not the detail asked about
+                for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
-                detail = compose_guide_detail(record, about, self.index.lexicon, self.retriever.idf())
+                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf)
             text, section = detail or compose_guide(record, q.aspect)
         elif isinstance(record, Policy):
             best_chunk = top.chunks[0].chunk.text if top.chunks else ""
-            text, section = compose_policy(record, q.text, self.index.lexicon, self.retriever.idf(), best_chunk)
+            text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, best_chunk)
         else:
             text, section = compose_faq(record)
         updated = getattr(record, "updated", None)
@@ -357,21 +337,21 @@ class Assistant:
             phrased = self.phraser.phrase(q.text, {1: f"《{record.title}》{section}：{text}"}, required)
             if phrased:
                 answer_text = phrased
-        elsewhere = self._elsewhere(q.text, record)
+        elsewhere = self._elsewhere(q, record)
         notices = [f"所引内容没有提到{'、'.join(elsewhere)}，仅供参考，请以当地规定为准。"] if elsewhere else []
         return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, notices=notices,
                       aspect=q.aspect)
 
-    def _elsewhere(self, text: str, record: ServiceGuide | Policy | FAQ) -> list[str]:
+    @staticmethod
+    def _elsewhere(q: ParsedQuery, record: ServiceGuide | Policy | FAQ) -> list[str]:
         """Provinces and cities the question names ("广州市办护照…") that are neither places of this knowledge
         base nor in the record answering it: the answer gives local rules, and the citizen should know."""
-        if self.retriever.places_in(text):
+        if q.places:
             return []  # "浙江省的社保卡能在示例市用吗" asks about here
-        named = [m for m in map(_JURISDICTION.fullmatch, dict.fromkeys(self.index.lexicon.cut(text))) if m]
-        body = normalize(full_text(record)) if named else ""
-        return [m.group(0) for m in named if m.group(1) not in body]
+        body = normalize(full_text(record)) if q.jurisdictions else ""
+        return [full for full, name in q.jurisdictions if name not in body]
 
-    def _refusal(self, q: Question, hits: list[RecordHit]) -> Answer:
+    def _refusal(self, q: ParsedQuery, hits: list[RecordHit]) -> Answer:
         near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
                 for h in hits if h.score >= SUGGEST_MIN and h.kind != "faq"][:3]
         text = "抱歉，知识库中没有找到能回答这个问题的内容，为避免误导，暂不作答。"

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.question import MAX_QUESTION_CHARS
+from language.question import MAX_QUESTION_CHARS
 from indexing.embedder import BACKENDS, DEFAULT_MODEL
 
 SAMPLE_KB = Path(__file__).resolve().parent.parent / "knowledge" / "samples"

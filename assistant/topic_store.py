@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from assistant.demand_topics import Topic
-from assistant.privacy import mask_pii
+from language.privacy import mask_pii
 from assistant.sqlite_local import PerThreadSQLite
 
 KEEP_RUNS = 20

@@ -23,15 +23,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.demand_log import DemandLog
-from assistant.question import EmptyQuestion
+from language.question import EmptyQuestion
 from assistant.service import Assistant
 from eval.corpus import corpus_records
 from eval.retrieval import load_questions, percentile
-from indexing.chunking import chunk_record, split_sentences
+from indexing.chunking import chunk_record
+from language.documents import split_sentences
 from indexing.embedder import Embedder, EmbeddingCache
 from indexing.index import AnyRecord, KnowledgeIndex
 from indexing.retriever import HybridRetriever
-from indexing.text import Lexicon
+from language.lexicon import Lexicon
 from knowledge.loaders import load_knowledge_base
 
 

@@ -18,7 +18,7 @@ from eval.corpus import read_jsonl
 from indexing.embedder import Embedder
 from indexing.index import AnyRecord, KnowledgeIndex
 from indexing.retriever import HybridRetriever, Mode
-from indexing.text import Lexicon
+from language.lexicon import Lexicon
 
 KS = (1, 3, 5, 10)
 
@@ -28,6 +28,9 @@ class GoldQuestion:
     question: str
     relevant: set[str]
     answer: str = ""
+    style: str = ""                       # short, colloquial, story, typo, dialect, multi, formal … ("" unknown)
+    docid: str = ""                       # the best record; `relevant` adds its `also` records and twins
+    must_contain: tuple[str, ...] = ()    # phrases a right answer shows verbatim
 
 
 def load_questions(path: Path, split: str | None = None, equivalents: dict[str, set[str]] | None = None
@@ -43,7 +46,9 @@ def load_questions(path: Path, split: str | None = None, equivalents: dict[str, 
         relevant = {str(row["docid"]), *map(str, row.get("also", []))}
         for d in list(relevant):
             relevant |= (equivalents or {}).get(d, set())
-        out.append(GoldQuestion(str(row["question"]), relevant, str(row.get("answer") or "")))
+        out.append(GoldQuestion(str(row["question"]), relevant, str(row.get("answer") or ""),
+                                str(row.get("style") or ""), str(row["docid"]),
+                                tuple(map(str, row.get("must_contain", ())))))
     return out
 
 
@@ -92,7 +97,7 @@ def evaluate_index(index: KnowledgeIndex, questions: list[GoldQuestion], mode: M
     rankings, latencies = [], []
     for q in questions:
         start = time.perf_counter()
-        hits = retriever.run(q.question, top_k=10)
+        hits = retriever.search(q.question, top_k=10)
         latencies.append((time.perf_counter() - start) * 1000)
         rankings.append([(to_docid or {}).get(h.record_id, h.record_id) for h in hits])
     metrics = score_rankings(rankings, questions)

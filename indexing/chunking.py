@@ -6,13 +6,12 @@ so that a chunk about 申请材料 still says which service it belongs to.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field as dc_field
 
 from knowledge.models import FAQ, Policy, ServiceGuide
+from language.documents import split_sentences
 
 MAX_CHARS = 300
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|\n|(?<=\s)(?=[（(]?[一二三四五六七八九十0-9]+[、.．)）])")
 
 # guide field → (section label, aspect code used by the assistant)
 GUIDE_SECTIONS = {
@@ -48,10 +47,6 @@ class Chunk:
             "record_id": self.record_id, "kind": self.kind, "section": self.section, "field": self.field,
             "title": self.title, "region": self.region, "department": self.department, "date": self.date,
         }
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
 
 
 def pack(sentences: list[str], max_chars: int = MAX_CHARS) -> list[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexing.text import normalize
+from language.text import normalize
 
 POOL = 10  # candidates the weights were fitted on
 # fused, lexical, dense, record, longest shared stretch, 4-gram share, title bigram share, log length

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 
 from indexing.chunking import CHUNKING_VERSION, Chunk, chunk_record
 from indexing.embedder import Embedder, EmbeddingCache, embedding_identity
-from indexing.text import Lexicon
+from language.lexicon import Lexicon
 from indexing.vector_store import VectorStore, collection_name
 from knowledge.models import FAQ, Policy, Record, ServiceGuide
 

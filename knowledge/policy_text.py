@@ -5,17 +5,15 @@ from __future__ import annotations
 import re
 
 from knowledge.models import PolicySection
+from language.documents import document_pattern
 
-_NUM = "[一二三四五六七八九十百零〇两0-9]+"
-_CHAPTER = re.compile(rf"^\s*#*\s*(第{_NUM}[章节])\s*(.*)$")
-_ARTICLE = re.compile(rf"^\s*(第{_NUM}条)[\s　]*(.*)$")
 _MD_HEADING = re.compile(r"^\s*#{1,6}\s+(.+)$")
 
 
 def split_sections(body: str) -> list[PolicySection]:
     """Articles carry the chapter they belong to in their heading, e.g. "第二章 申请条件 第五条"."""
     lines = [line.rstrip() for line in body.replace("\r\n", "\n").split("\n")]
-    if any(_ARTICLE.match(line) for line in lines):
+    if any(document_pattern("article").match(line) for line in lines):
         return _split_articles(lines)
     return _split_paragraphs(lines)
 
@@ -24,6 +22,7 @@ def _split_articles(lines: list[str]) -> list[PolicySection]:
     sections: list[PolicySection] = []
     chapter, section = "", ""
     heading, buf = "", []
+    chapters, articles, chapter_level = (document_pattern(n) for n in ("chapter", "article", "chapter_level"))
 
     def flush() -> None:
         text = "\n".join(x for x in buf if x.strip()).strip()
@@ -31,16 +30,16 @@ def _split_articles(lines: list[str]) -> list[PolicySection]:
             sections.append(PolicySection(heading=heading, text=text))
 
     for line in lines:
-        if m := _CHAPTER.match(line):
+        if m := chapters.match(line):
             flush()
             buf = []
             label = f"{m.group(1)} {m.group(2)}".strip()
-            if m.group(1).endswith("章"):
+            if chapter_level.search(m.group(1)):
                 chapter, section = label, ""
             else:
                 section = label
             heading = " ".join(x for x in (chapter, section) if x)
-        elif m := _ARTICLE.match(line):
+        elif m := articles.match(line):
             flush()
             heading = " ".join(x for x in (chapter, section, m.group(1)) if x)
             buf = [m.group(2)]

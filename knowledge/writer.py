@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +18,9 @@ import yaml
 
 from knowledge.loaders import FAQ_COLUMNS
 from knowledge.models import FAQ, KIND_NAMES, Policy, PolicySection, ServiceGuide
+from language.documents import document_pattern
 
 AnyRecord = ServiceGuide | Policy | FAQ
-_NUM = "[一二三四五六七八九十百零〇两0-9]+"
-_ARTICLE_HEADING = re.compile(rf"^(.*?)\s*(第{_NUM}条)$")
-_SECTION_START = re.compile(rf"\s(?=第{_NUM}节)")
 
 
 def editor_fields(record: AnyRecord) -> dict[str, Any]:
@@ -104,9 +101,9 @@ def policy_body(sections: list[PolicySection]) -> str:
     lines: list[str] = []
     chapter = section = heading = ""
     for s in sections:
-        article = _ARTICLE_HEADING.match(s.heading)
+        article = document_pattern("article_heading").match(s.heading)
         if article:
-            prefix = _SECTION_START.split(article.group(1), maxsplit=1) if article.group(1) else [""]
+            prefix = document_pattern("section_start").split(article.group(1), maxsplit=1) if article.group(1) else [""]
             new_chapter, new_section = prefix[0].strip(), (prefix[1].strip() if len(prefix) > 1 else "")
             if new_chapter != chapter and new_chapter:
                 lines += ["", f"# {new_chapter}"]

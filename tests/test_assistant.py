@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.demand_log import DemandLog
-from assistant.question import PERSONAL_DATA_NOTICE, EmptyQuestion
+from language.question import PERSONAL_DATA_NOTICE, EmptyQuestion
 from assistant.service import Assistant
 from knowledge.models import ServiceGuide
 

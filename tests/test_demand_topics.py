@@ -47,7 +47,7 @@ def _subjects(topic) -> set[str]:
 
 @pytest.fixture(scope="module")
 def lexicon():
-    from indexing.text import Lexicon
+    from language.lexicon import Lexicon
 
     return Lexicon()
 

@@ -22,8 +22,8 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.demand_log import DemandLog
 from assistant.llm import LLMPhraser
-from assistant.privacy import mask_pii
-from assistant.question import MAX_QUESTION_CHARS, PERSONAL_DATA_NOTICE, EmptyQuestion, parse_question
+from language.privacy import mask_pii
+from language.question import MAX_QUESTION_CHARS, PERSONAL_DATA_NOTICE, EmptyQuestion, clean_question
 from assistant.service import Assistant
 from assistant.settings import SAMPLE_KB, Settings
 
@@ -56,7 +56,7 @@ BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=[Health
 @given(questions, st.integers(min_value=1, max_value=2000))
 def test_any_text_parses_to_a_bounded_masked_question_or_a_clear_message(raw, limit):
     try:
-        q = parse_question(raw, limit)
+        q = clean_question(raw, limit)
     except EmptyQuestion as exc:
         assert "问题" in str(exc)
         return
@@ -86,7 +86,7 @@ def test_a_bad_limit_is_a_clear_configuration_error(monkeypatch, capsys, value):
 
 
 def test_a_number_on_the_cut_is_still_masked():
-    q = parse_question("护照" * 4 + "110101199003074518", max_chars=12)
+    q = clean_question("护照" * 4 + "110101199003074518", max_chars=12)
     assert q.text.startswith("护照") and "1101" not in q.text
 
 

@@ -10,7 +10,8 @@ import pytest
 from indexing.chunking import chunk_record
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever
-from indexing.text import LEXICON_DIR, Lexicon
+from language.data import LEXICON_DIR
+from language.lexicon import Lexicon
 from knowledge.loaders import load_knowledge_base
 
 pytestmark = pytest.mark.slow
@@ -107,6 +108,6 @@ def test_a_lexicon_edit_re_tokenises_every_record(tmp_path: Path, kb_copy: Path,
     index = KnowledgeIndex(tmp_path / "data", embedder.model_name, lexicon=Lexicon(lexicon_dir), embedder=embedder)
     report = index.index(records)
     assert report.unchanged == 0 and len(report.updated) == len(records)
-    hits = HybridRetriever(index, "bm25").run("洋本本怎么办", top_k=3)
+    hits = HybridRetriever(index, "bm25").search("洋本本怎么办", top_k=3)
     assert "g-passport" in [h.record_id for h in hits]
     assert index.index(records).unchanged == len(records)  # and the next run has nothing to do

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from assistant.demand_log import DemandLog
-from assistant.privacy import mask_pii
+from language.privacy import mask_pii
 
 # as typed → the digits that must not appear anywhere
 SECRETS = {

@@ -27,12 +27,12 @@ def retriever(sample_index):
     ("驾照到期换证去哪", "g-driving-license-renew"),
 ])
 def test_colloquial_questions_find_the_service(retriever, question, expected):
-    hits = retriever.run(question, top_k=5)
+    hits = retriever.search(question, top_k=5)
     assert hits[0].record_id == expected, [h.record_id for h in hits]
 
 
 def test_hits_carry_matching_chunks_and_scores_in_unit_range(retriever):
-    hits = retriever.run("结婚登记要带什么材料", top_k=5)
+    hits = retriever.search("结婚登记要带什么材料", top_k=5)
     assert hits[0].record_id in {"g-marriage-registration", "faq-mar-hukou-book"} or hits[0].kind == "faq"
     for h in hits:
         assert 0.0 <= h.score <= 1.0
@@ -46,7 +46,7 @@ def test_district_named_in_question_is_detected(retriever):
 
 def test_close_faq_phrasing_routes_to_that_faq(retriever, sample_index):
     faq = next(r for r in sample_index.records() if r.kind == "faq" and r.similar)
-    hits = retriever.run(faq.similar[0], top_k=3)
+    hits = retriever.search(faq.similar[0], top_k=3)
     assert hits[0].record_id == faq.id and hits[0].route == "faq"
 
 

@@ -6,9 +6,10 @@ import pytest
 
 from assistant.compose import LONG_PASSAGE, SHORT_PASSAGE, compose_policy
 from assistant.settings import SAMPLE_KB
-from indexing.aspects import detect_aspect
+from language.aspects import detect_aspect
 from indexing.chunking import chunk_record
-from indexing.text import Lexicon, normalize
+from language.lexicon import Lexicon
+from language.text import normalize
 from knowledge.loaders import load_file, load_knowledge_base
 from knowledge.models import Policy, PolicySection
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StrictBool
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
-from assistant.question import EmptyQuestion
+from language.question import EmptyQuestion
 from knowledge.models import KIND_NAMES, RECORD_ID
 from knowledge.writer import editor_json
 from ui import editing, errors

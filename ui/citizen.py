@@ -12,7 +12,7 @@ import re
 
 import gradio as gr
 
-from assistant.question import EmptyQuestion
+from language.question import EmptyQuestion
 from assistant.service import Answer
 from ui.backend import Backend
 

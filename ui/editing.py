@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from indexing.text import normalize
+from language.text import normalize
 from knowledge.loaders import RECORD_ADAPTER, load_knowledge_base
 from knowledge.models import FAQ, KIND_NAMES, Policy, ServiceGuide
 from knowledge.writer import editor_json

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.question import parse_question
 from indexing.retriever import RecordHit
-from indexing.text import normalize
 from knowledge.models import FAQ, ServiceGuide
 from ui.backend import Backend
 
@@ -16,19 +14,16 @@ _MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 def hotline_answer(backend: Backend, question: str, session_id: str | None) -> dict:
-    """The public answer JSON under "answer", plus script, sources, guide and related. Raises EmptyQuestion."""
+    """The public answer JSON under "answer", plus script, sources, guide and related. Raises EmptyQuestion.
+
+    The sources are the records the answer was chosen from, as the assistant searched them (for a follow-up,
+    together with the service talked about), the cited one first."""
     answer = backend.ask(question, session_id, "hotline")
-    question = parse_question(question, backend.assistant.max_question_chars).text  # what the assistant searched with
     cited = answer.citations[0] if answer.citations else None
+    hits = sorted(answer.hits, key=lambda h: h.record_id != cited.record_id) if cited else list(answer.hits)
     with backend.lock:
-        hits = backend.assistant.retriever.run(question, top_k=5)
-        if cited and cited.record_id not in {h.record_id for h in hits}:
-            # a follow-up ("那要多少钱？") was answered about the conversation's topic: show that topic's sources
-            hits = backend.assistant.retriever.run(f"{cited.title} {question}", top_k=5)
-        if cited:  # the record the script was read from leads, the others follow in retrieval order
-            hits.sort(key=lambda h: h.record_id != cited.record_id)
-        terms = _terms(backend, question)
         guide = _guide_of(backend, cited.record_id if cited else None)
+    terms = answer.query.terms_to_mark() if answer.query else []
     return {
         "answer": answer.as_json(),
         "script": _MARKERS.sub("", answer.answer),
@@ -36,15 +31,6 @@ def hotline_answer(backend: Backend, question: str, session_id: str | None) -> d
         "guide": _guide_card(guide) if guide else None,
         "related": answer.suggestions,
     }
-
-
-def _terms(backend: Backend, question: str) -> list[str]:
-    """Words of the question worth marking in a passage, with the other wordings of its synonym groups."""
-    lexicon = backend.index.lexicon
-    text = normalize(question)
-    words = {w for w in lexicon.words(text) if len(w) >= 2}
-    words |= {w for g in lexicon.synonym_groups(text) for w in lexicon.groups[g] if len(w) >= 2}
-    return sorted(words, key=len, reverse=True)
 
 
 def mark_spans(text: str, terms: list[str]) -> list[list[int]]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
+from language.data import language_data
+
+# Number shapes; the placeholders are what a reader of the log sees instead
 _RULES = [
     # 18-digit resident ID (last digit may be X), and the old 15-digit form
     ("[身份证号]", re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z])")),
@@ -20,6 +24,7 @@ _RULES = [
 # one character for one, so a match in the folded text marks the same span in the original
 _FOLD = {cp: str(unicodedata.digit(chr(cp))) for cp in range(0x20000) if unicodedata.category(chr(cp)) == "Nd"}
 _FOLD.update({ord(a): b for a, b in zip("\u3000－（）Ｘｘ", " -()Xx")})
+_LEFT_OVER = re.compile(r"^[\s,.;，。；、]+|(?<=[,;，；、])[\s,;，；、]+")
 
 
 def mask_pii(text: str) -> str:
@@ -33,16 +38,16 @@ def mask_pii(text: str) -> str:
     return text
 
 
-# a masked number with what introduces it ("我的身份证号是", "电话", "联系方式："): the citizen telling us who
-# they are, not part of the question. "身份证" alone stays: "身份证[…]丢了" is about the card.
-_STATED = re.compile(
-    r"(?:(?:我|本人)的?)?(?:身份证号码?|证件号码?|银行卡(?:号码?)?|卡号|(?:联系|手机|电话)(?:号码?)?|联系方式)?"
-    r"\s*(?:是|为|[:：])?\s*(?:" + "|".join(map(re.escape, dict.fromkeys(placeholder for placeholder, _ in _RULES))) + ")")
-_LEFT_OVER = re.compile(r"^[\s,.;，。；、]+|(?<=[,;，；、])[\s,;，；、]+")
+@cache
+def _stated() -> re.Pattern[str]:
+    """A masked number with what introduces it ("我的身份证号是", "电话", "联系方式：", `privacy.stated`): the
+    citizen telling us who they are, not part of the question. "身份证" alone stays: "身份证[…]丢了" is about the card."""
+    placeholders = "|".join(map(re.escape, dict.fromkeys(placeholder for placeholder, _ in _RULES)))
+    return re.compile(language_data().source("privacy.stated").replace("{placeholders}", placeholders))
 
 
 def without_stated_pii(masked: str) -> str:
     """Masked text without the personal data a citizen gave along with the question: "电话[手机号]"
     would read as a question about phone numbers, and no record holds "[身份证号]"."""
-    removed = _STATED.sub("", masked)
+    removed = _stated().sub("", masked)
     return masked if removed == masked else _LEFT_OVER.sub("", removed).strip()

@@ -13,11 +13,10 @@ from typing import Callable, Iterable
 
 from pypinyin import lazy_pinyin
 
-from indexing.text import pinyin_key
+from language.data import language_data
+from language.text import pinyin_key
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-_NEGATIONS = "不没别"  # 不发, 没办: a negated verb, not a mistyped 补发 or 梅办
-_PARTICLES = "了的着过吗呢"  # 调了 shares only 了 with 掉了: no sign of a typo
 
 
 def known_sounds(words: Iterable[str]) -> dict[str, str]:
@@ -33,8 +32,11 @@ def misspellings(text: str, sounds: dict[str, str], seen: Callable[[str], bool])
     """(typed, meant) pairs in normalised `text`; `seen(pair)` tells whether the knowledge base has a character pair.
 
     Two characters between two pairs the knowledge base does have ("宝宝|报户口",
-    "重新|鉴定") are a word boundary, not a typo.
+    "重新|鉴定") are a word boundary, not a typo. A negated verb (不发, 没办: tag `negation`) is not a
+    mistyped 补发, and a shared particle (调了 and 掉了: tag `particle`) is no sign of a typo.
     """
+    data = language_data()
+    negations, particles = data.words("negation"), data.words("particle")
     fixes: list[tuple[str, str]] = []
     for run in _CJK_RUN.findall(text):
         syllables = lazy_pinyin(run)
@@ -44,14 +46,14 @@ def misspellings(text: str, sounds: dict[str, str], seen: Callable[[str], bool])
         while i < len(run) - 1:
             for size in (4, 3, 2):
                 typed = run[i : i + size]
-                if len(typed) < size or typed[0] in _NEGATIONS:
+                if len(typed) < size or typed[0] in negations:
                     continue
                 if all(seen(typed[k : k + 2]) for k in range(size - 1)):
                     continue
                 if size == 2 and 0 < i < len(run) - 2 and seen(run[i - 1 : i + 1]) and seen(run[i + 1 : i + 3]):
                     continue
                 meant = sounds.get(" " + " ".join(syllables[i : i + size]) + " ")
-                if meant and meant != typed and any(a == b and a not in _PARTICLES for a, b in zip(typed, meant)):
+                if meant and meant != typed and any(a == b and a not in particles for a, b in zip(typed, meant)):
                     fixes.append((typed, meant))
                     i += size - 1
                     break

@@ -1,0 +1,170 @@
+"""`understand(text, vocabulary) -> ParsedQuery`: everything the assistant reads from one turn of a citizen,
+once. Retrieval, the dialogue, answer composition and the hotline console take what this returns;
+nothing downstream parses the question again.
+
+Two readings of the same text serve two purposes, and are named apart:
+- `SearchQuery` is what retrieval needs: the text with mistyped words read as meant, its tokens without
+  the knowledge base's place names, the aspect asked, the words left once the aspect wording is set aside;
+- `ParsedQuery` adds what the dialogue needs from the cleaned question: its words that could name a
+  service, the cues of a follow-up, the places and jurisdictions named, the figure asked, an option number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from language.aspects import asks_about_document, detect_aspect, quantities_asked, without_aspect_wording
+from language.data import language_data
+from language.lexicon import Lexicon
+from language.question import MAX_QUESTION_CHARS, clean_question
+from language.spelling import misspellings
+from language.text import normalize
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a knowledge base contributes to reading a question: its places, the tokens it uses (with their
+    rarity) and the government words a mistyped sound may stand for. The retriever builds one per index
+    generation."""
+
+    lexicon: Lexicon
+    places: frozenset[str]
+    sounds: dict[str, str]          # pinyin key → the one known word with that sound
+    idf: dict[str, float]           # every token the knowledge base uses → its rarity
+
+    def seen(self, pair: str) -> bool:
+        """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
+        return f"§{pair}" in self.idf or not self.lexicon.bigrams(pair)
+
+    def knows(self, word: str) -> bool:
+        """Whether the knowledge base uses the word, or a synonym group holds it."""
+        return word in self.idf or bool(self.lexicon.synonym_groups(word))
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A text as retrieval reads it."""
+
+    original: str                   # as given
+    text: str                       # normalised, mistyped words read as meant
+    typos: tuple[tuple[str, str], ...]   # (typed, meant)
+    places: tuple[str, ...]         # the knowledge base's places it names: they filter records, they are no topic
+    tokens: tuple[str, ...]         # BM25 tokens of the text without those places
+    dense_text: str                 # what is embedded: the text with its synonym groups' canonical wordings
+    aspect: str                     # 材料, 流程, 费用 … or "general"
+    subject_words: tuple[str, ...]  # the words left once aspect wording and aspect filler are set aside
+    subject_tokens: frozenset[str] | None  # tokens a guide field must cover for an aspect question
+    unknown_subject: bool           # "狗证多久能办好": the one thing asked about is nowhere in the knowledge base
+    about_document: bool            # 文号, 发文机关, 哪天施行
+    wants_policy: bool              # the document itself, its articles or penalties
+    figures: frozenset[str]         # kinds of figure asked for: amount, duration
+    contrasts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (side named, side excluded)
+
+
+@dataclass
+class ParsedQuery:
+    """One turn of a citizen, read once."""
+
+    raw_length: int
+    text: str                       # cleaned, masked, courtesy set aside: what is searched and logged
+    aspect: str                     # of the text as typed (the dialogue may carry one over from a clarification)
+    notices: list[str]
+    search: SearchQuery
+    vocabulary: Vocabulary
+    content_words: list[str]        # words that could name a service: none means "about the same thing"
+    figures: frozenset[str]
+    places: list[str]               # the knowledge base's places named, longest first
+    jurisdictions: list[tuple[str, str]]  # provinces and cities named ("广州市", "广州")
+    starts_like_follow_up: bool     # "那…", "还有…"
+    asks_if_required: bool          # "需要带身份证吗": whether the service talked about needs a document
+    about_residence: bool           # "不是本地户口呢": a circumstance of the asker, not a service
+    option_number: int | None = field(default=None)  # "2", "第2个": a reply to a clarifying question
+
+    @property
+    def typos(self) -> tuple[tuple[str, str], ...]:
+        return self.search.typos
+
+    def terms_to_mark(self) -> list[str]:
+        """Words of the question worth marking in a passage, with the other wordings of their synonym groups,
+        longest first."""
+        lexicon = self.vocabulary.lexicon
+        words = {w for w in lexicon.words(self.text) if len(w) >= 2}
+        words |= {w for g in lexicon.synonym_groups(self.text) for w in lexicon.groups[g] if len(w) >= 2}
+        return sorted(words, key=len, reverse=True)
+
+    def search_about(self, title: str) -> SearchQuery:
+        """The question read together with the service it follows up on ("护照 那要多少钱")."""
+        return read_search_text(f"{title} {self.text}", self.vocabulary)
+
+
+def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -> SearchQuery:
+    """A text as retrieval reads it; `spelling=False` leaves mistyped words as typed (to measure the step)."""
+    lexicon, data = vocabulary.lexicon, language_data()
+    q = normalize(text)
+    fixes = misspellings(q, vocabulary.sounds, vocabulary.seen) if spelling else []
+    for typed, meant in fixes:
+        q = q.replace(typed, meant)
+    named_places = [p for p in vocabulary.places if p in q]
+    lexical_q = q
+    for p in sorted(named_places, key=len, reverse=True):
+        lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
+    aspect = detect_aspect(q)
+    subject = subject_words(q, lexicon)
+    return SearchQuery(
+        original=text, text=q, typos=tuple(fixes), places=tuple(named_places),
+        tokens=tuple(lexicon.tokens(lexical_q)), dense_text=lexicon.expand(q if fixes else text), aspect=aspect,
+        subject_words=tuple(subject),
+        subject_tokens=frozenset(lexicon.tokens(_subject_text(lexical_q, lexicon))) if aspect != "general" else None,
+        unknown_subject=bool(subject) and not any(vocabulary.knows(w) for w in subject),
+        about_document=asks_about_document(q), wants_policy=bool(data.pattern("policy_intent").search(q)),
+        figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)))
+
+
+def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_CHARS) -> ParsedQuery:
+    """Raises EmptyQuestion for input with nothing to answer (its message is the reply)."""
+    data, lexicon = language_data(), vocabulary.lexicon
+    clean = clean_question(raw, max_chars)
+    text = clean.text
+    option = data.pattern("follow_up.option_number").fullmatch(text)
+    jurisdiction = data.pattern("jurisdiction")
+    return ParsedQuery(
+        raw_length=clean.raw_length, text=text, aspect=detect_aspect(text), notices=list(clean.notices),
+        search=read_search_text(text, vocabulary), vocabulary=vocabulary,
+        content_words=content_words(text, lexicon), figures=quantities_asked(text),
+        places=sorted({p for p in vocabulary.places if p in normalize(text)}, key=len, reverse=True),
+        jurisdictions=[(m.group(0), m.group(1)) for m in map(jurisdiction.fullmatch, dict.fromkeys(lexicon.cut(text)))
+                       if m],
+        starts_like_follow_up=bool(data.pattern("follow_up.start").match(text)),
+        asks_if_required=bool(data.pattern("follow_up.requires").match(text)),
+        about_residence=bool(data.pattern("follow_up.residence").search(text)),
+        option_number=int(option.group(1)) if option else None)
+
+
+def subject_words(normalized: str, lexicon: Lexicon) -> list[str]:
+    """The words of a question left once its aspect wording and filler (tag `aspect`) are set aside."""
+    filler = lexicon.data.words("aspect")
+    return [w for w in lexicon.cut(without_aspect_wording(normalized)) if len(w) >= 2 and w not in filler]
+
+
+def _subject_text(normalized: str, lexicon: Lexicon) -> str:
+    """The question without its aspect wording and filler: what a guide's field must cover, since
+    its 办理时限 answers "多久能拿到" without ever using those words."""
+    text = without_aspect_wording(normalized)
+    for w in lexicon.data.words("aspect"):
+        text = text.replace(w, " ")
+    return text
+
+
+def content_words(text: str, lexicon: Lexicon) -> list[str]:
+    """Words that could name a service: what is left once the aspect wording, where the asker lives, words
+    that name no service (tag `generic`) and lone function characters (tag `function_char`) are set aside."""
+    data = lexicon.data
+    generic, function_chars = data.words("generic"), data.words("function_char")
+    residence = data.pattern("follow_up.residence")
+    return [w for w in lexicon.words(residence.sub(" ", without_aspect_wording(text)))
+            if w not in generic and not (len(w) == 1 and w in function_chars)]
+
+
+def is_question_word(word: str) -> bool:
+    """"几年", "多少", "每个月", "72": words that ask rather than name; no record has to use them."""
+    return bool(language_data().pattern("follow_up.question_word").match(word))

@@ -1,0 +1,98 @@
+"""Language knowledge is data: word lists and patterns of Chinese words live in knowledge/lexicon/, where an
+editor can change them, and no Python file outside the language package holds one. No model needed."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from language.aspects import aspects, detect_aspect
+from language.data import LEXICON_DIR, LanguageData, language_data
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCT = ("assistant", "demand", "indexing", "knowledge", "ui")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _strings(node: ast.AST) -> list[str]:
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def _language_rules(tree: ast.AST) -> list[int]:
+    """Lines holding a regex of Chinese words, a set of Chinese words, a split-up word list or a string of
+    Chinese alternatives ("小区|花园|…")."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            owner = getattr(getattr(func, "value", None), "id", "")
+            literal = func.value if name == "split" and isinstance(getattr(func, "value", None), ast.Constant) else None
+            read = node.args[:1] if owner == "re" else node.args if name in ("frozenset", "set") else [literal]
+            if any(arg is not None and any(_CJK.search(s) for s in _strings(arg)) for arg in read):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Set) and sum(bool(_CJK.search(s)) for s in _strings(node)) >= 3:
+            lines.append(node.lineno)  # a set of two column names is a schema, three words a word list
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _CJK.search(node.value) \
+                and node.value.count("|") >= 2:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_python_file_outside_the_language_package_holds_chinese_word_lists_or_patterns():
+    found = []
+    for package in PRODUCT:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            found += [f"{path.relative_to(ROOT)}:{line}" for line in _language_rules(ast.parse(path.read_text()))]
+    assert not found, "move these word lists or patterns to knowledge/lexicon/: " + ", ".join(found)
+
+
+def test_the_detector_sees_the_shapes_it_looks_for():
+    source = 'A = re.compile(r"多少钱|收费")\nB = frozenset("办 证".split())\nC = {"你好", "您好", "在吗"}\nD = "小区|花园|村"\n'
+    assert len(set(_language_rules(ast.parse(source)))) == 4
+    assert not _language_rules(ast.parse('MESSAGE = "请输入您要咨询的问题"\nLABELS = {"guide": "办事指南"}\n'))
+
+
+def test_every_pattern_compiles_and_every_tag_used_in_code_has_words():
+    data = language_data()
+
+    def names(node: object, prefix: str = "") -> list[str]:
+        if isinstance(node, dict):
+            return [n for k, v in node.items() for n in names(v, f"{prefix}{k}.")]
+        return [prefix[:-1]] if isinstance(node, str) else []
+
+    tree = data.section("phrasing_checks")  # any group will do to reach the root
+    assert tree
+    for name in names({k: data.section(k) for k in ("document_facts", "quantities", "policy_intent", "district",
+                                                     "jurisdiction", "courtesy", "follow_up", "figures", "yes_or_no",
+                                                     "per_period", "phrasing_checks", "place_names", "message_time",
+                                                     "documents")}):
+        if not name.endswith("own_field"):
+            data.pattern(name)
+    used = set()
+    for path in [*ROOT.glob("*/*.py")]:
+        used |= set(re.findall(r'words\("([a-z_]+)"\)', path.read_text()))
+    assert used and all(data.words(tag) for tag in used), used
+
+
+def test_an_editor_adds_a_phrasing_in_the_data_not_the_code(tmp_path):
+    """A new wording in patterns.yml is read as that aspect: the file is the only place to change."""
+    import shutil
+
+    shutil.copytree(LEXICON_DIR, tmp_path / "lexicon")
+    path = tmp_path / "lexicon" / "patterns.yml"
+    path.write_text(path.read_text(encoding="utf-8").replace("pattern: '材料|", "pattern: '要拿啥|材料|", 1),
+                    encoding="utf-8")
+    edited = LanguageData(tmp_path / "lexicon")
+    materials = next(a for a in edited.section("aspects") if a["code"] == "materials")
+    assert re.search(materials["pattern"], "办护照要拿啥")
+    assert detect_aspect("办护照要拿啥") != "materials"  # the shipped data does not know it
+    assert [a.code for a in aspects()][0] == "materials"
+
+
+@pytest.mark.parametrize("question, tag, word", [("代办", "generic", "代办"), ("的", "stop", "的")])
+def test_tagged_words(question, tag, word):
+    assert word in language_data().words(tag)
