@@ -449,7 +449,7 @@ def cmd_users_hash(args: argparse.Namespace, settings: Settings) -> int:
 
 # ---- demand insights --------------------------------------------------------
 def _insights(settings: Settings):
-    from assistant.demand_insights import DemandInsights
+    from demand.insights import DemandInsights
 
     return DemandInsights(settings.data_dir, settings.kb_dir, embedder=lambda: _embedder(settings),
                           index=lambda: open_index(settings))

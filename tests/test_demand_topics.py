@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.demand_insights import DemandInsights
-from assistant.demand_topics import mine_topics
-from assistant.message_import import CitizenMessage, load_messages
-from assistant.topic_store import TopicStore
+from demand.insights import DemandInsights
+from demand.message_import import CitizenMessage, load_messages
+from demand.topic_store import TopicStore
+from demand.topics import mine_topics
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "citizen-messages" / "messages.jsonl"
 

@@ -21,8 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.demand_log import DemandLog
-from assistant.privacy import mask_pii
+from assistant import DemandLog, mask_pii
 from knowledge.loaders import jsonl_items, xlsx_rows
 
 SUPPORTED = (".jsonl", ".json", ".xlsx", ".csv")

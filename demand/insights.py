@@ -18,10 +18,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from assistant.demand_log import DemandLog
-from assistant.demand_topics import mine_topics
-from assistant.message_import import CitizenMessage, load_messages, messages_from_log
-from assistant.topic_store import TopicStore
+from assistant import DemandLog
+from demand.message_import import CitizenMessage, load_messages, messages_from_log
+from demand.topic_store import TopicStore
+from demand.topics import mine_topics
 from indexing.text import Lexicon
 from knowledge.files import atomic_write
 from knowledge.loaders import load_knowledge_base

@@ -14,9 +14,8 @@ import json
 import time
 from pathlib import Path
 
-from assistant.demand_topics import Topic
-from assistant.privacy import mask_pii
-from assistant.sqlite_local import PerThreadSQLite
+from assistant import PerThreadSQLite, mask_pii
+from demand.topics import Topic
 
 KEEP_RUNS = 20
 _SCHEMA = """
