@@ -184,7 +184,7 @@ def test_export_writes_a_weekly_report_as_csv_or_xlsx(tmp_path: Path, kb_copy: P
 
 
 def test_cli_prints_the_required_json(tmp_path: Path, corpus_file: Path, monkeypatch, capsys):
-    from assistant.cli import main
+    from ui.cli import main
 
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path / "data"))
     assert main(["demand", "topics", "--input", str(corpus_file), "--top", "2", "--lexical", "--json"]) == 0
