@@ -198,6 +198,7 @@ def test_cli_prints_the_required_json(tmp_path: Path, corpus_file: Path, monkeyp
     assert main(["demand", "export", "--out", str(tmp_path / "r.xlsx")]) == 0 and (tmp_path / "r.xlsx").exists()
 
 
+@pytest.mark.slow   # no model, but benchmark-sized: it alone would take a sixth of `make test-fast`'s minute
 @pytest.mark.skipif(not BENCH.exists(), reason="benchmark messages not present")
 def test_bench_messages_give_their_known_hot_issues_quickly(lexicon):
     """The 4,326 问政 messages, lexical grouping only (no model; it merges fewer paraphrases than with
