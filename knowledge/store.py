@@ -1,7 +1,7 @@
 """Editor operations on the knowledge-base folder: add a file, save one record, remove a record, and the
 history of every record (see, compare, restore earlier versions).
 
-Files are only ever replaced atomically (write a temporary file, then rename),
+Files are only ever replaced atomically (knowledge/files.py: write a temporary file, then rename),
 so an interrupted edit never leaves a half-written file behind; every change is
 recorded as a new version (knowledge/history.py), so no edit loses what it replaced.
 """
@@ -11,11 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import tempfile
 import time
 from pathlib import Path
 
+from knowledge.files import TEMP_FILES, atomic_write, fsync_dir
 from knowledge.history import KnowledgeHistory, Version
 from knowledge.loaders import RECORD_ADAPTER, UNSTRUCTURED, LoadResult, load_file, load_knowledge_base
 from knowledge.models import FAQ, Policy, ServiceGuide
@@ -23,30 +23,6 @@ from knowledge.writer import renderings
 
 _FOLDERS = {"guide": "guides", "policy": "policies", "faq": "faqs"}
 _STALE_TEMP_S = 600   # a temporary file this old belongs to a writer that was killed
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a rename or deletion itself durable, not only the bytes of the file."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class KnowledgeBaseStore:
@@ -165,14 +141,14 @@ class KnowledgeBaseStore:
                            content=data)
             if data is None:
                 path.unlink()
-                _fsync_dir(path.parent)
+                fsync_dir(path.parent)
             else:
                 atomic_write(path, data)
 
     def _sweep_stale_temp_files(self) -> None:
         """Temporary files of writers killed mid-save (the loader never reads them, but they are clutter)."""
         now = time.time()
-        for tmp in self.root.rglob(".*.tmp"):
+        for tmp in self.root.rglob(TEMP_FILES):
             try:
                 if now - tmp.stat().st_mtime > _STALE_TEMP_S:
                     tmp.unlink()

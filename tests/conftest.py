@@ -62,7 +62,7 @@ def indexed_data_dir(tmp_path_factory, settings, sample_index) -> Path:
     (data / "cache").mkdir()
     with sqlite3.connect(settings.embedding_cache) as src, sqlite3.connect(data / "cache" / "embeddings.sqlite") as dst:
         src.backup(dst)     # a consistent copy, including what is still in the write-ahead log
-    subprocess.run([sys.executable, "-m", "assistant.cli", "index", "--kb", str(SAMPLE_KB)],
+    subprocess.run([sys.executable, "-m", "ui.cli", "index", "--kb", str(SAMPLE_KB)],
                    env={**os.environ, "GOVQA_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"},
                    check=True, capture_output=True, timeout=600)
     return data

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.cli import main
+from ui.cli import main
 from assistant.demand_log import DemandLog
 from assistant.service import Assistant
 from assistant.settings import SAMPLE_KB

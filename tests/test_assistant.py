@@ -288,9 +288,9 @@ def test_long_and_hostile_input_is_handled(assistant):
 
 
 def test_ask_json_has_the_public_keys(capsys, monkeypatch, sample_index, tmp_path):
-    from assistant import cli
+    from ui import cli
 
-    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setattr("assistant.wiring.open_index", lambda settings: sample_index)
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
     assert cli.main(["ask", "办居住证要带什么材料", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -314,9 +314,9 @@ def test_a_clarifying_question_does_not_claim_choices_the_question_never_named(a
 
 def test_ask_session_follows_up_across_commands(capsys, monkeypatch, sample_index, tmp_path):
     """Each `govqa ask` is a new process with a new assistant: the session lives in the data directory."""
-    from assistant import cli
+    from ui import cli
 
-    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setattr("assistant.wiring.open_index", lambda settings: sample_index)
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
 
     def ask(*argv: str) -> dict:
@@ -350,9 +350,9 @@ def test_chat_takes_a_rating_of_the_last_answer(capsys, monkeypatch, sample_inde
     """👍/👎 in `govqa chat` rates the answer before it; a 👎 makes that question a demand signal."""
     import io
 
-    from assistant import cli
+    from ui import cli
 
-    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setattr("assistant.wiring.open_index", lambda settings: sample_index)
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
     monkeypatch.setattr("sys.stdin", io.StringIO("居住证要带什么材料\n👎 没说照片尺寸，电话13812345678\n退出\n"))
     assert cli.main(["chat"]) == 0
@@ -364,11 +364,11 @@ def test_chat_takes_a_rating_of_the_last_answer(capsys, monkeypatch, sample_inde
 
 def test_the_full_record_is_one_command_away(capsys, monkeypatch, sample_index, tmp_path):
     """An answer quotes one section and names the command that prints the whole guide."""
-    from assistant import cli
     from assistant.settings import SAMPLE_KB
     from knowledge.loaders import load_knowledge_base
+    from ui import cli
 
-    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setattr("assistant.wiring.open_index", lambda settings: sample_index)
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("GOVQA_KB_DIR", str(SAMPLE_KB))
     assert cli.main(["ask", "居住证在哪里办"]) == 0

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.cli import main
+from ui.cli import main
 from indexing.chunking import chunk_record
 from indexing.index import KnowledgeIndex
 from knowledge.loaders import load_knowledge_base
@@ -153,7 +153,7 @@ def test_kill_during_govqa_index_then_rerun_is_consistent(kb_copy: Path, indexed
     (data / "models").symlink_to(indexed_data_dir / "models", target_is_directory=True)
     shutil.copytree(indexed_data_dir / "cache", data / "cache")     # warm: the run is all Chroma and SQLite writes
     total = len(load_knowledge_base(kb_copy).records)
-    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "index", "--kb", str(kb_copy)],
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "index", "--kb", str(kb_copy)],
                             env={**os.environ, "GOVQA_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"},
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     manifest = data / "index" / "manifest.sqlite"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.demand_insights import DemandInsights
-from assistant.demand_topics import mine_topics
-from assistant.message_import import CitizenMessage, load_messages
-from assistant.topic_store import TopicStore
+from demand.insights import DemandInsights
+from demand.message_import import CitizenMessage, load_messages
+from demand.topic_store import TopicStore
+from demand.topics import mine_topics
 
 BENCH = Path(__file__).resolve().parents[2] / "shared" / "bench" / "citizen-messages" / "messages.jsonl"
 
@@ -184,7 +184,7 @@ def test_export_writes_a_weekly_report_as_csv_or_xlsx(tmp_path: Path, kb_copy: P
 
 
 def test_cli_prints_the_required_json(tmp_path: Path, corpus_file: Path, monkeypatch, capsys):
-    from assistant.cli import main
+    from ui.cli import main
 
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path / "data"))
     assert main(["demand", "topics", "--input", str(corpus_file), "--top", "2", "--lexical", "--json"]) == 0
@@ -198,6 +198,7 @@ def test_cli_prints_the_required_json(tmp_path: Path, corpus_file: Path, monkeyp
     assert main(["demand", "export", "--out", str(tmp_path / "r.xlsx")]) == 0 and (tmp_path / "r.xlsx").exists()
 
 
+@pytest.mark.slow   # no model, but benchmark-sized: it alone would take a sixth of `make test-fast`'s minute
 @pytest.mark.skipif(not BENCH.exists(), reason="benchmark messages not present")
 def test_bench_messages_give_their_known_hot_issues_quickly(lexicon):
     """The 4,326 问政 messages, lexical grouping only (no model; it merges fewer paraphrases than with

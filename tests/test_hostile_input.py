@@ -77,7 +77,7 @@ def test_question_limit_comes_from_the_environment(monkeypatch):
 
 @pytest.mark.parametrize("value", ["abc", "0", "-5", "1e3"])
 def test_a_bad_limit_is_a_clear_configuration_error(monkeypatch, capsys, value):
-    from assistant.cli import main
+    from ui.cli import main
 
     monkeypatch.setenv("GOVQA_MAX_QUESTION_CHARS", value)
     assert main(["kb", "stats"]) == 2
@@ -117,9 +117,9 @@ def test_assistant_answers_refuses_or_explains(assistant, raw):
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=questions, session=st.one_of(st.none(), st.text(max_size=80)))
 def test_govqa_ask_exits_with_an_answer_or_a_message(monkeypatch, sample_index, tmp_path, raw, session):
-    from assistant import cli
+    from ui import cli
 
-    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setattr("assistant.wiring.open_index", lambda settings: sample_index)
     monkeypatch.setenv("GOVQA_DATA_DIR", str(tmp_path))
     argv = ["ask", "--json", *([f"--session={session}"] if session is not None else []), "--", raw]
     out, err = io.StringIO(), io.StringIO()
@@ -146,7 +146,7 @@ def test_configured_limit_cuts_with_a_notice(sample_index, tmp_path):
 def test_govqa_ask_process_survives_undecodable_bytes(data_dir_copy: Path):
     """Bytes that are not UTF-8 reach Python as lone surrogates; the tokenizer used to crash on them."""
     env = {**os.environ, "GOVQA_DATA_DIR": str(data_dir_copy)}
-    run = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", b"\xff\xfe\x80" + "护照要带什么".encode(), "--json"],
+    run = subprocess.run([sys.executable, "-m", "ui.cli", "ask", b"\xff\xfe\x80" + "护照要带什么".encode(), "--json"],
                          env=env, capture_output=True, timeout=300)
     assert b"Traceback" not in run.stderr, run.stderr.decode(errors="replace")[-2000:]
     assert run.returncode == 0

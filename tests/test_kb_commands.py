@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.cli import main
+from ui.cli import main
 from assistant.settings import SAMPLE_KB
 
 

@@ -97,7 +97,7 @@ def test_chat_session_leaves_no_number_in_the_data_directory_or_the_logs(data_di
     env = {**os.environ, "GOVQA_DATA_DIR": str(data_dir_copy), "PYTHONUNBUFFERED": "1"}
     log_file = data_dir_copy / "logs" / "debug.log"
     log_file.parent.mkdir()
-    code = ("import logging, sys; from assistant.cli import main; "
+    code = ("import logging, sys; from ui.cli import main; "
             f"logging.basicConfig(level=logging.DEBUG, filename={str(log_file)!r}); sys.exit(main(['chat']))")
     run = subprocess.run([sys.executable, "-c", code], input="\n".join(SESSION) + "\n退出\n", env=env,
                          capture_output=True, text=True, timeout=600)
@@ -112,9 +112,9 @@ def test_chat_session_leaves_no_number_in_the_data_directory_or_the_logs(data_di
 @pytest.mark.slow
 def test_feedback_comments_and_debug_logs_are_masked(monkeypatch, sample_index, data_dir_copy: Path):
     """In-process, so every logger of every library is captured at DEBUG into the data directory."""
-    from assistant import cli
+    from ui import cli
 
-    monkeypatch.setattr(cli, "open_index", lambda settings: sample_index)
+    monkeypatch.setattr("assistant.wiring.open_index", lambda settings: sample_index)
     monkeypatch.setenv("GOVQA_DATA_DIR", str(data_dir_copy))
     handler = logging.FileHandler(data_dir_copy / "app.log", encoding="utf-8")
     root = logging.getLogger()

@@ -33,11 +33,14 @@ def test_colloquial_questions_find_the_service(retriever, question, expected):
 
 def test_hits_carry_matching_chunks_and_scores_in_unit_range(retriever):
     hits = retriever.search("结婚登记要带什么材料", top_k=5)
-    assert hits[0].record_id in {"g-marriage-registration", "faq-mar-hukou-book"} or hits[0].kind == "faq"
+    # a materials question: the service's own guide answers it in full; the FAQ on the 户口簿 covers one document
+    assert hits[0].record_id == "g-marriage-registration", [h.record_id for h in hits]
+    assert "faq-mar-hukou-book" in [h.record_id for h in hits[1:3]], [h.record_id for h in hits]
     for h in hits:
         assert 0.0 <= h.score <= 1.0
         assert all(c.chunk.record_id == h.record_id for c in h.chunks)
-    assert [h.fused for h in hits] == sorted([h.fused for h in hits], reverse=True) or hits[0].route == "faq"
+    unrouted = [h.fused for h in hits if h.route != "faq"]   # a routed FAQ goes first whatever its score
+    assert len(unrouted) >= len(hits) - 1 and unrouted == sorted(unrouted, reverse=True)
 
 
 def test_district_named_in_question_is_detected(retriever):

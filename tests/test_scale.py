@@ -105,7 +105,7 @@ def test_two_processes_sharing_one_server_see_each_others_changes(tmp_path, kb_c
 
     # a second `govqa` process: its own Chroma client, BM25 rebuilt from the shared manifest
     env = {**os.environ, "GOVQA_DATA_DIR": str(data), "GOVQA_CHROMA_URL": chroma_url, "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "ask", "无人机实名登记在哪里办", "--json"],
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "无人机实名登记在哪里办", "--json"],
                           env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     other = json.loads(done.stdout)
@@ -141,7 +141,7 @@ def test_int8_backend_is_close_to_fp32_and_never_shares_its_cache_entries(embedd
 
 def test_bench_command_reports_the_figures(settings):
     env = {**os.environ, "GOVQA_DATA_DIR": str(settings.data_dir), "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run([sys.executable, "-m", "assistant.cli", "bench", "--queries", "30", "--reuse-cache",
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "bench", "--queries", "30", "--reuse-cache",
                            "--json"], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)

@@ -30,11 +30,8 @@ def widget_origins() -> list[str]:
     return [o.strip() for o in value.split(",") if o.strip()] or ["*"]
 
 
-def create_app(settings: Settings, assistant: Assistant | None = None, accounts: Accounts | None = None) -> FastAPI:
-    if assistant is None:
-        from assistant.cli import build_assistant
-
-        assistant = build_assistant(settings)
+def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | None = None) -> FastAPI:
+    """The web app around an assistant built by the caller (assistant.wiring.build_assistant, or a test's own)."""
     backend = Backend(settings, assistant, accounts or Accounts.from_env(settings.data_dir))
     app = FastAPI(title="政务问答助手 API", description="智慧政务问答助手的接口；员工接口需先登录（/api/login）。",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
@@ -56,13 +53,13 @@ def create_app(settings: Settings, assistant: Assistant | None = None, accounts:
                                show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
+def serve(settings: Settings, assistant: Assistant, host: str, port: int) -> None:
     import sys
     import time
 
     import uvicorn
 
-    app = create_app(settings)
+    app = create_app(settings, assistant)
     backend: Backend = app.state.backend
     started = time.perf_counter()
     with backend.lock:

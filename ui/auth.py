@@ -23,7 +23,7 @@ from pathlib import Path
 
 from fastapi import HTTPException, Request
 
-from knowledge.store import atomic_write
+from knowledge.files import atomic_write
 
 ROLES = ("agent", "editor")
 # who may use what: the hotline console is for agents and editors, the editor console for editors only

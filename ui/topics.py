@@ -13,7 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from assistant.demand_insights import TRENDS, DemandInsights
+from demand.insights import TRENDS, DemandInsights
 from indexing.embedder import Embedder
 from ui.backend import Backend
 from ui.errors import Rejected

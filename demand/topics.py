@@ -46,8 +46,8 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as unit_rows
 
-from assistant.message_import import CitizenMessage
-from assistant.place_names import name_bigrams, places, strip_admin
+from demand.message_import import CitizenMessage
+from demand.place_names import name_bigrams, places, strip_admin
 from language.aspects import aspects
 from language.data import language_data
 from language.lexicon import Lexicon

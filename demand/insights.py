@@ -18,13 +18,14 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from assistant.demand_log import DemandLog
-from assistant.demand_topics import mine_topics
-from assistant.message_import import CitizenMessage, load_messages, messages_from_log
-from assistant.topic_store import TopicStore
+from assistant import DemandLog
+from demand.message_import import CitizenMessage, load_messages, messages_from_log
+from demand.topic_store import TopicStore
+from demand.topics import mine_topics
 from language.lexicon import Lexicon
+from knowledge.files import atomic_write
 from knowledge.loaders import load_knowledge_base
-from knowledge.store import KnowledgeBaseStore, atomic_write
+from knowledge.store import KnowledgeBaseStore
 
 if TYPE_CHECKING:                       # the model and the vector store load only when a run needs them
     from indexing.embedder import Embedder

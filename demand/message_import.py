@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.demand_log import DemandLog
+from assistant import DemandLog
 from language.data import language_data
 from language.privacy import mask_pii
 from knowledge.loaders import jsonl_items, xlsx_rows

@@ -14,9 +14,9 @@ import json
 import time
 from pathlib import Path
 
-from assistant.demand_topics import Topic
+from assistant import PerThreadSQLite
+from demand.topics import Topic
 from language.privacy import mask_pii
-from assistant.sqlite_local import PerThreadSQLite
 
 KEEP_RUNS = 20
 _SCHEMA = """
