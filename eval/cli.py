@@ -179,6 +179,24 @@ def _render_answers(result: dict, label: str = "全部") -> None:
         _render_answers(m, f"关掉 {step}")
 
 
+@eval_group.command("fit", help="用开发集拟合学习的重排序和作答判断（写入 indexing/models/ranking.json）")
+@click.option("--plan", default=str(EVAL_DATA / "fit.yml"), help="拟合用的问题集清单（默认 eval/data/fit.yml）")
+@click.option("--out", default=None, help="写到哪里（默认 indexing/models/ranking.json）")
+@json_flag
+def eval_fit(settings: Settings, plan: str, out: str | None, as_json: bool) -> None:
+    from eval.fit import run_fit
+    from indexing.learned import MODEL_PATH
+
+    _require(Path(plan))
+    model = run_fit(Path(plan), open_embedder(settings), Path(out) if out else MODEL_PATH)
+    if as_json:
+        print_json({"thresholds": model["thresholds"], "figures": model["figures"]})
+        return
+    print(f"作答阈值 {model['thresholds']['answer']}，澄清阈值 {model['thresholds']['confirm']}（交叉验证，各集合）：")
+    for name, m in model["figures"].items():
+        print(f"  {name:32s} " + "  ".join(f"{k}={v}" for k, v in m.items()))
+
+
 @click.command("bench", cls=Command, help="测量索引吞吐、回答延迟、内存和磁盘占用")
 @click.option("--corpus", help="再加一个语料（JSONL 或 .jsonl.gz，如法规库）")
 @click.option("--limit", type=int, help="片段数上限；语料不够时重复使用（输出中 repeated_chunks 标明）")

@@ -162,3 +162,15 @@ def _faq_chunks(f: FAQ) -> list[Chunk]:
               meta={"phrasing": q}, **base)
         for n, q in enumerate([f.question, *f.similar])
     ]
+
+
+def record_sentences(record: ServiceGuide | Policy | FAQ) -> list[str]:
+    """The sentences of what a record says, in reading order: a guide's fields, a policy's sections, a FAQ's
+    question and answer (its names and headings left out: they say what it is about, not what it says)."""
+    if isinstance(record, ServiceGuide):
+        texts = [text for name, text in guide_field_texts(record).items() if name != "overview"]
+    elif isinstance(record, Policy):
+        texts = [section.text for section in record.sections]
+    else:
+        texts = [record.question, record.answer]
+    return [s for text in texts for line in text.splitlines() for s in split_sentences(line)]

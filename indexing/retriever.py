@@ -27,6 +27,8 @@ from indexing.chunking import Chunk
 from indexing.evidence import POOL as EVIDENCE_POOL
 from indexing.evidence import PolicyCandidate, PolicyEvidence
 from indexing.index import KnowledgeIndex
+from indexing.learned import RANKED, LearnedRanking
+from indexing.relevance import RelevanceFeatures, sentences_of
 from indexing.scorers import Z_POOL, Ranking, RetrievalConfig, adjust, contrasted
 from indexing.tables import FORMAT, RecordTables, build_tables
 from language.aspects import aspect_fields
@@ -78,12 +80,14 @@ def calibrated(dense_top: float, coverage: float, margin: float, title_hit: bool
 class HybridRetriever:
     """`run(query)` → ranked records with the chunks that matched; `query(text)` reads a text for it."""
 
-    def __init__(self, index: KnowledgeIndex, mode: Mode = "hybrid", config: RetrievalConfig | None = None) -> None:
+    def __init__(self, index: KnowledgeIndex, mode: Mode = "hybrid", config: RetrievalConfig | None = None,
+                 learned: LearnedRanking | None = None) -> None:
         if mode not in ("hybrid", "bm25", "dense"):
             raise ValueError(f"unknown retrieval mode {mode!r}")
         self.index = index
         self.mode = mode
         self.config = config or RetrievalConfig()
+        self._learned_model = learned
         self._generation = -1
         self._lock = threading.Lock()
         self._tables: RecordTables | None = None
@@ -106,6 +110,8 @@ class HybridRetriever:
                 self._token_cache: dict[str, frozenset[str]] = {}
                 self._shingles: dict[str, frozenset[str]] = {}
                 self._policy_texts: dict[str, str] = {}
+                self._sentences: dict[str, list[str]] = {}
+                self._relevance = RelevanceFeatures(tables, self.index.lexicon, self._record_sentences)
                 self._evidence = PolicyEvidence(self._title_and_text)
                 self._vocabulary = Vocabulary(self.index.lexicon, frozenset(tables.places), tables.sound_words,
                                               tables.idf)
@@ -197,6 +203,7 @@ class HybridRetriever:
                     r = t.chunk_record[i]
                     dense[r] = max(dense[r], sim)
 
+        asked = self._asked_dense(query, dense, t) if self.mode != "bm25" else dense
         parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         if self.mode == "bm25":
             fused = _z(lex)
@@ -220,15 +227,44 @@ class HybridRetriever:
         if kept:
             below = [i for i in order[order.index(kept[-1]) + 1 :] if i not in kept]
             after = float(fused[below[0]]) if below else None
-        hits = self._hits(query, kept, after, fused, dense, chunk_lex, chunk_dense, title_hits, route_faq)
+        hits = self._hits(query, kept, after, fused, dense, chunk_lex, chunk_dense, title_hits, route_faq, parts)
+        for h, i in zip(hits, kept):
+            h.features["ask_dense"] = float(asked[i])
         if parts and config.on("policy_evidence"):
             hits = self._reorder_policies(q, kept, hits, parts)
+        self._add_relevance(query, hits[:RANKED])
+        hits = self._learned(hits)
         excluded = contrasted(ranking) if config.on("contrast") else None
-        if excluded is not None and excluded.any():
-            ids = {t.record_ids[i] for i in np.flatnonzero(excluded)}
-            hits = [replace(h, score=round(h.score * config.unknown_subject_factor, 4)) if h.record_id in ids else h
-                    for h in hits]
+        ids = {t.record_ids[i] for i in np.flatnonzero(excluded)} if excluded is not None else set()
+        damp_unknown = query.unknown_subject and config.on("unknown_subject")
+        hits = [replace(h, score=round(h.score * config.unknown_subject_factor, 4))
+                if h.record_id in ids or (damp_unknown and h.route != "faq") else h for h in hits]
         return hits[:top_k]
+
+    @property
+    def learned(self) -> LearnedRanking:
+        """The learned re-ranking and answer probability: the shipped weights unless others were given."""
+        if self._learned_model is None:
+            self._learned_model = default_learned()
+        return self._learned_model
+
+    def threshold(self, kind: str, band: str) -> float | None:
+        """The answer or confirm threshold fitted with the answer probability for a record of this kind put first,
+        or None when it is switched off (the assistant then reads the calibrated score with its own thresholds)."""
+        return self.learned.threshold(kind, band) if self.config.on("decision") and self.mode == "hybrid" else None
+
+    def _learned(self, hits: list[RecordHit]) -> list[RecordHit]:
+        """The leading candidates re-ordered by the learned re-ranking, each scored by the probability that,
+        put first, it answers the question (indexing.learned); a FAQ routed by its phrasing stays first."""
+        head, tail = hits[:RANKED], hits[RANKED:]
+        if not head or self.mode != "hybrid" or not (self.config.on("rerank") or self.config.on("decision")):
+            return hits
+        scores = self.learned.rerank_scores(head) if self.config.on("rerank") else -np.arange(len(head), dtype=float)
+        if self.config.on("decision"):
+            for h, p in zip(head, self.learned.answer_probability(head, scores)):
+                h.score = 0.99 if h.route == "faq" else round(float(p), 4)
+        order = sorted(range(len(head)), key=lambda i: (head[i].route != "faq", -scores[i]))
+        return [head[i] for i in order] + tail
 
     def _reorder_policies(self, q: str, kept: list[int], hits: list[RecordHit],
                           parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[RecordHit]:
@@ -245,6 +281,32 @@ class HybridRetriever:
         for k, hit in zip(places, moved):
             out[k] = replace(hit, score=hits[k].score, fused=hits[k].fused)
         return out
+
+    def _asked_dense(self, query: SearchQuery, dense: np.ndarray, t: RecordTables) -> np.ndarray:
+        """Per record, the best cosine of its chunks with the clauses that ask alone ("换身份证能让我妈替我去办不"
+        without "我在外地读书回不来"); the whole question's when every clause asks."""
+        if not query.asking_text or normalize(query.asking_text) == normalize(query.text):
+            return dense
+        vector = self.index.embedder.embed_query(self.index.lexicon.expand(query.asking_text))
+        hits = self.index.vectors.query(vector, DENSE_POOL)
+        asked = np.full(len(t.record_ids), min((s for _, s in hits), default=0.0) - 0.02, dtype=np.float32)
+        for cid, sim in hits:
+            i = self.chunk_pos.get(cid)
+            if i is not None:
+                r = t.chunk_record[i]
+                asked[r] = max(asked[r], sim)
+        return asked
+
+    def _add_relevance(self, query: SearchQuery, hits: list[RecordHit]) -> None:
+        t = self.refresh()
+        position = {r: i for i, r in enumerate(t.record_ids)} if hits else {}
+        asked = self._relevance.query_features(query) if hits else {}
+        for h in hits:
+            h.features.update(asked)
+            h.features.update(self._relevance.candidate_features(query, h.record_id, position[h.record_id]))
+
+    def _record_sentences(self, record_id: str) -> list[str]:
+        return _remembered(self._sentences, record_id, lambda: sentences_of(self.index.record(record_id)))
 
     def _title_and_text(self, record_id: str) -> tuple[str, str]:
         return self.refresh().meta[record_id].title, self._policy_text(record_id)
@@ -280,10 +342,9 @@ class HybridRetriever:
 
     def _hits(self, query: SearchQuery, order: list[int], after: float | None, fused: np.ndarray, dense: np.ndarray,
               chunk_lex: dict[int, float], chunk_dense: dict[int, float], title_hits: np.ndarray,
-              route_faq: int | None) -> list[RecordHit]:
+              route_faq: int | None, parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None) -> list[RecordHit]:
         t = self.refresh()
         field = aspect_fields().get(query.aspect, "")
-        damp_unknown = query.unknown_subject and self.config.on("unknown_subject")
         by_record: dict[int, list[ChunkHit]] = {}
         for i in set(chunk_lex) | set(chunk_dense):
             by_record.setdefault(int(t.chunk_record[i]), []).append(
@@ -306,13 +367,13 @@ class HybridRetriever:
             margin = top_fused[rank] - (top_fused[rank + 1] if rank + 1 < len(top_fused) else top_fused[rank] - 3)
             dense_top = float(dense[i]) if self.mode != "bm25" else 0.8
             score = 0.99 if i == route_faq else calibrated(dense_top, coverage, margin, bool(title_hits[i]))
-            if damp_unknown and i != route_faq:
-                score *= self.config.unknown_subject_factor
             out.append(RecordHit(
                 record_id=rid, kind=t.meta[rid].kind, title=t.meta[rid].title,
                 score=round(score, 4), fused=round(float(fused[i]), 4), chunks=chunk_hits,
                 features={"dense": round(dense_top, 4), "coverage": round(coverage, 3),
-                          "margin": round(margin, 3), "title": float(title_hits[i])},
+                          "margin": round(margin, 3), "title": float(title_hits[i]),
+                          **({"lex_z": float(parts[0][i]), "dense_z": float(parts[1][i]), "rec_z": float(parts[2][i])}
+                             if parts else {})},
                 route="faq" if i == route_faq else "",
             ))
         return out
@@ -342,3 +403,14 @@ def _near_duplicate(a: frozenset[str], b: frozenset[str]) -> bool:
         return False
     shared = len(a & b)
     return shared >= NEAR_DUPLICATE * (len(a) + len(b) - shared)
+
+
+def default_learned() -> LearnedRanking:
+    """The shipped weights (indexing/models/ranking.json), read once per process."""
+    global _DEFAULT_LEARNED
+    if _DEFAULT_LEARNED is None:
+        _DEFAULT_LEARNED = LearnedRanking.load()
+    return _DEFAULT_LEARNED
+
+
+_DEFAULT_LEARNED: LearnedRanking | None = None

@@ -4,7 +4,8 @@ Each step can be switched off alone (`RetrievalConfig(off={"title"})`, `govqa ev
 measure what it adds. Additive steps run in the order of ADJUSTMENTS, each seeing the fused score the
 steps before it left (the FAQ steps look at the leading candidates so far); the other steps act on the
 ranking itself (`faq_route`, `distinct`, `policy_evidence`), on the reading of the question (`spelling`)
-or on the calibrated score (`unknown_subject`; `contrast` also damps the score of the records it excludes).
+or on the calibrated score (`unknown_subject`; `contrast` also damps the score of the records it excludes);
+`rerank` and `decision` are the learned re-ranking and answer probability of indexing.learned.
 Weights were tuned on the NCP and sample dev splits only.
 """
 
@@ -144,7 +145,7 @@ ADJUSTMENTS: list[tuple[str, Callable[[Ranking], np.ndarray | None], str]] = [
     ("other_figure", _other_figure, "other_figure"),
 ]
 STEPS = (*(name for name, _, _ in ADJUSTMENTS), "spelling", "faq_route", "distinct", "policy_evidence",
-         "unknown_subject")
+         "unknown_subject", "rerank", "decision")
 
 
 def adjust(ranking: Ranking) -> np.ndarray:

@@ -17,6 +17,7 @@ from language.aspects import asks_about_document, detect_aspect, quantities_aske
 from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
+from language.regions import regions_in
 from language.spelling import misspellings
 from language.text import normalize
 
@@ -59,6 +60,10 @@ class SearchQuery:
     wants_policy: bool              # the document itself, its articles or penalties
     figures: frozenset[str]         # kinds of figure asked for: amount, duration
     contrasts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (side named, side excluded)
+    asking_tokens: frozenset[str] = frozenset()  # tokens of the clauses that ask (a story's question, not its story)
+    regions: frozenset[str] = frozenset()  # adcode prefixes of the provinces, cities and districts it names
+    detail_tokens: frozenset[str] = frozenset()  # tokens once the aspect wording and its filler are set aside
+    asking_text: str = ""           # the clauses that ask, as embedded for a second, focused dense search
 
 
 @dataclass
@@ -110,14 +115,27 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
     aspect = detect_aspect(q)
     subject = subject_words(q, lexicon)
+    detail = lexicon.tokens(_subject_text(lexical_q, lexicon))
+    asking = " ".join(asking_clauses(lexical_q))
     return SearchQuery(
         original=text, text=q, typos=tuple(fixes), places=tuple(named_places),
         tokens=tuple(lexicon.tokens(lexical_q)), dense_text=lexicon.expand(q if fixes else text), aspect=aspect,
         subject_words=tuple(subject),
-        subject_tokens=frozenset(lexicon.tokens(_subject_text(lexical_q, lexicon))) if aspect != "general" else None,
+        subject_tokens=frozenset(detail) if aspect != "general" else None, detail_tokens=frozenset(detail),
         unknown_subject=bool(subject) and not any(vocabulary.knows(w) for w in subject),
         about_document=asks_about_document(q), wants_policy=bool(data.pattern("policy_intent").search(q)),
-        figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)))
+        figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
+        asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking)
+
+
+def asking_clauses(text: str) -> list[str]:
+    """The clauses of a message that ask something (`asking` in patterns.yml): "我在外地读书回不来，换身份证
+    能让我妈替我去办不" asks only its second clause. All of it when no clause asks."""
+    data = language_data()
+    asking = data.pattern("asking")
+    clauses = [c for c in data.pattern("clause_break").split(text) if c.strip()]
+    asked = [c for c in clauses if asking.search(c)]
+    return asked or clauses or [text]
 
 
 def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_CHARS) -> ParsedQuery:

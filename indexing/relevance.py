@@ -1,0 +1,99 @@
+"""How well each leading candidate answers the question: the features the learned re-ranking and the answer
+decision read (see indexing.learned).
+
+Record-level word overlap punishes every word a citizen adds ("我老公上个月…"), so these features look where an
+answer is: the best window of two sentences for the question's known words and for its asking clauses, the
+share of a FAQ's own phrasing the question covers, the longest stretch of the question found word for word,
+and how far the candidate's lexical and dense evidence stand above the other candidates'.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Callable
+
+from indexing.chunking import record_sentences
+from indexing.evidence import longest_shared, share_found
+from indexing.tables import RecordTables
+from language.lexicon import Lexicon
+from language.regions import regions_in
+from language.text import normalize
+from language.understanding import SearchQuery
+
+WINDOW = 2  # sentences: an answer and the sentence that qualifies it
+HEAD_CHARS = 150  # of a record's text, read with its title for the places it is about
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+class RelevanceFeatures:
+    """Adds the features to hits (one index generation; `sentences(record_id)` is read once per record)."""
+
+    def __init__(self, tables: RecordTables, lexicon: Lexicon, sentences: Callable[[str], list[str]]) -> None:
+        self.tables, self.lexicon, self._sentences = tables, lexicon, sentences
+        self._regions: dict[str, frozenset[str]] = {}
+
+    def query_features(self, query: SearchQuery) -> dict[str, float]:
+        """What does not depend on the candidate: how much of the question the knowledge base knows at all."""
+        words = self.lexicon.words(query.text)
+        unknown = [w for w in words if w not in self.tables.idf and not self.lexicon.synonym_groups(w)]
+        asking = [t for t in query.asking_tokens if not t.startswith("§")]
+        return {"q_unknown": len(unknown) / max(len(words), 1), "q_words": math.log1p(len(words)),
+                "q_asks_aspect": float(query.aspect != "general"),
+                "q_ask_unknown": sum(t not in self.tables.idf for t in asking) / max(len(asking), 1)}
+
+    def candidate_features(self, query: SearchQuery, record_id: str, record_index: int) -> dict[str, float]:
+        t = self.tables
+        terms = {tok for tok in query.tokens if not tok.startswith("§syn") and tok in t.idf}
+        asking = {tok for tok in query.asking_tokens if not tok.startswith("§syn") and tok in t.idf} or terms
+        windows = self._windows(record_id)
+        text = "".join(self._sentences(record_id))
+        letters_q, letters_text = _letters(query.text), _letters(text)
+        phrasings = t.faq_tokens.get(record_index, ())
+        query_tokens = set(query.tokens)
+        names = self._name_tokens(record_id)
+        detail = {tok for tok in query.detail_tokens if not tok.startswith("§syn")} - names
+        every_asked = {tok for tok in query.asking_tokens if not tok.startswith("§syn")} - names
+        regions = self._record_regions(record_id, text)
+        return {
+            "region_match": float(bool(query.regions & regions)),
+            "region_conflict": float(bool(query.regions) and bool(regions) and not query.regions & regions),
+            "window": max((t.idf_share(w & terms, terms) for w in windows), default=0.0),
+            "ask_window": max((t.idf_share(w & asking, asking) for w in windows), default=0.0),
+            # every word counts here, known or not: "护照能加急吗" asks a 加急 the passport guide never mentions
+            "detail_window": max((t.idf_share(w & detail, detail) for w in windows), default=0.0) if detail else 1.0,
+            "ask_window_all": max((t.idf_share(w & every_asked, every_asked) for w in windows), default=0.0)
+            if every_asked else 1.0,
+            "phrasing": max((t.idf_share(toks & query_tokens, toks) for toks, _ in phrasings), default=0.0),
+            "stretch": longest_shared(letters_q, letters_text) / max(len(letters_q), 1),
+            "gram4": share_found(letters_q, letters_text, 4),
+            "is_faq": float(t.meta[record_id].kind == "faq"),
+            "is_guide": float(t.meta[record_id].kind == "guide"),
+        }
+
+    def _name_tokens(self, record_id: str) -> frozenset[str]:
+        """The tokens of a record's names (a FAQ: its guide's): words that say which service, not what about it."""
+        return frozenset().union(*(self.lexicon.token_set(n) for n in self.tables.meta[record_id].names)) \
+            if self.tables.meta[record_id].names else self.lexicon.token_set(normalize(self.tables.meta[record_id].title))
+
+    def _record_regions(self, record_id: str, text: str) -> frozenset[str]:
+        regions = self._regions.get(record_id)
+        if regions is None:
+            if len(self._regions) > 4096:
+                self._regions.clear()
+            regions = self._regions[record_id] = regions_in(normalize(self.tables.meta[record_id].title + text[:HEAD_CHARS]))
+        return regions
+
+    def _windows(self, record_id: str) -> list[frozenset[str]]:
+        sets = [self.lexicon.token_set(s) for s in self._sentences(record_id)]
+        if len(sets) <= WINDOW:
+            return [frozenset().union(*sets)] if sets else []
+        return [frozenset().union(*sets[i : i + WINDOW]) for i in range(len(sets) - WINDOW + 1)]
+
+
+def _letters(text: str) -> str:
+    return _NOT_WORD.sub("", normalize(text))
+
+
+def sentences_of(record) -> list[str]:
+    return record_sentences(record) if record is not None else []
