@@ -108,3 +108,135 @@ def test_removing_demoting_or_resetting_an_account_ends_its_sessions_at_once(tmp
     assert govqa("users", "add", "pw2", "--role", "agent", env=env, stdin="changed-password\n").returncode == 0
     assert other.get("/api/me").status_code == 401                             # same role, new password
     assert TestClient(app).post("/api/login", json={"username": "pw2", "password": "agent-pass-3"}).status_code == 401
+
+
+# ---- 2. rate limits bypassed with X-Forwarded-For ------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _post(url: str, body: dict, headers: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`govqa serve` in its own process on a free loopback port, with the default limits, proxy settings none."""
+    root = tmp_path_factory.mktemp("served")
+    shutil.copytree(SAMPLE_KB, root / "kb")
+    Accounts(root / "users.json").add(EDITOR[0], "editor", EDITOR[1])
+    port = _free_port()
+    env = {**os.environ, "GOVQA_DATA_DIR": str(root / "data"), "GOVQA_KB_DIR": str(root / "kb"),
+           "GOVQA_USERS_FILE": str(root / "users.json"), "GOVQA_RATE_LIMIT": "5/minute",
+           "GOVQA_LOGIN_RATE_LIMIT": "5/minute", "GOVQA_RATE_LIMIT_EXEMPT": ""}
+    env.pop("FORWARDED_ALLOW_IPS", None)
+    env.pop("GOVQA_TRUSTED_PROXIES", None)
+    server = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        server.kill()
+        pytest.fail("govqa serve did not start")
+    yield url
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def test_forged_forwarded_addresses_do_not_reset_the_limits_of_a_real_server(served):
+    statuses = [_post(served + "/api/login", {"username": EDITOR[0], "password": f"guess-{n}"},
+                      {"X-Forwarded-For": f"203.0.113.{n}"}) for n in range(40)]
+    assert statuses.count(401) == 5 and statuses.count(429) == 35, statuses
+    right = _post(served + "/api/login", {"username": EDITOR[0], "password": EDITOR[1]},
+                  {"X-Forwarded-For": "198.51.100.250"})
+    assert right == 429                                       # the right password waits like any other guess
+    asks = [_post(served + "/api/ask", {"question": "护照"}, {"X-Forwarded-For": f"198.51.100.{n}", "X-Real-IP": "1.2.3.4",
+                                                            "Forwarded": f"for=192.0.2.{n}"}) for n in range(10)]
+    assert asks.count(503) == 5 and asks.count(429) == 5, asks
+
+
+def test_forwarded_addresses_count_only_from_configured_proxies(make):
+    app = make(GOVQA_TRUSTED_PROXIES="10.0.0.0/8, 192.0.2.7", GOVQA_LOGIN_RATE_LIMIT="2/minute")
+    proxy = TestClient(app, client=("10.1.2.3", 40000))
+    guess = {"username": EDITOR[0], "password": "guess"}
+
+    def attempts(client: TestClient, forwarded: str, n: int = 3) -> list[int]:
+        return [client.post("/api/login", json=guess, headers={"X-Forwarded-For": forwarded}).status_code
+                for _ in range(n)]
+
+    assert attempts(proxy, "198.51.100.1") == [401, 401, 429]           # each citizen behind the proxy counts …
+    assert attempts(proxy, "198.51.100.2") == [401, 401, 429]           # … on their own
+    assert attempts(proxy, "203.0.113.9, 198.51.100.1", 1) == [429]      # only the address the proxy saw counts
+    stranger = TestClient(app, client=("203.0.113.50", 40000))           # not a proxy: its header is ignored
+    assert attempts(stranger, "198.51.100.3") + attempts(stranger, "198.51.100.4", 1) == [401, 401, 429, 429]
+
+
+# ---- 3. unauthenticated uploads of any size; 4. no size limit on the chat -------------------------
+def test_the_chat_takes_no_uploads(make):
+    client = TestClient(make())
+    upload = client.post("/gradio_api/upload", files={"files": ("a.bin", b"\0" * 4096)})
+    assert upload.status_code == 404 and "/tmp" not in upload.text and "不接收" in upload.json()["error"]
+    assert client.post("/gradio_api/process_recording", files={"video": ("a.mp4", b"\0" * 64)}).status_code == 404
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/gradio_api/queue/join"), ("POST", "/gradio_api/run/respond"),
+    ("POST", "/gradio_api/call/respond"), ("POST", "/gradio_api/component_server"), ("POST", "/login"),
+    ("POST", "/anything/else"), ("PUT", "/api/editor/records/g-passport"), ("POST", "/api/ask")])
+def test_no_route_takes_a_body_over_the_limit(make, method, path):
+    client = TestClient(make(GOVQA_MAX_BODY_BYTES="65536"))
+    sized = client.request(method, path, content=b"x" * 65537, headers={"Content-Type": "application/json"})
+    assert sized.status_code == 413 and "请求内容太大" in sized.json()["error"]
+    chunked = client.request(method, path, content=(b"x" * 8192 for _ in range(9)),
+                             headers={"Content-Type": "application/json"})
+    assert chunked.status_code == 413
+
+
+def test_every_route_that_takes_a_body_is_rate_limited(make):
+    client = TestClient(make(GOVQA_RATE_LIMIT="3/minute", GOVQA_WRITE_RATE_LIMIT="4/minute"))
+    uploads = [client.post("/gradio_api/upload", files={"files": ("a.bin", b"x")}).status_code for _ in range(5)]
+    assert uploads[-2:] == [429, 429]
+    login(client, EDITOR)                                                  # the login has its own limit
+    writes = [client.post("/api/logout").status_code for _ in range(5)]
+    assert writes[:4] == [200] * 4 and writes[4] == 429
+    assert client.get("/api/health").status_code == 200                    # reading is not limited
+
+
+def _chat(client: TestClient, question: str, session: str) -> tuple[int, str]:
+    """One question through the chat's Gradio queue, as the page sends it; the status and the whole stream."""
+    joined = client.post("/gradio_api/queue/join", json={"data": [question, [], None, {}], "fn_index": 0,
+                                                        "session_hash": session, "event_data": None,
+                                                        "trigger_id": None})
+    if joined.status_code != 200:
+        return joined.status_code, joined.text
+    stream = ""
+    with client.stream("GET", "/gradio_api/queue/data", params={"session_hash": session}) as response:
+        for line in response.iter_lines():
+            stream += line + "\n"
+            if "process_completed" in line:
+                break
+    return 200, stream
+
+
+@pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")          # pandas 3 notes
+def test_a_huge_chat_question_is_refused_and_not_echoed(make):
+    with TestClient(make()) as client:
+        big = client.post("/gradio_api/queue/join", content=b'{"data": ["' + b"x" * 50_000_000 + b'"]}',
+                          headers={"Content-Type": "application/json"})
+        assert big.status_code == 413
+        status, stream = _chat(client, "办" * 20_000, "probe4")
+    assert status == 200 and len(stream) < 5_000 and "问题太长" in stream

@@ -17,13 +17,12 @@ from knowledge.models import KIND_NAMES, RECORD_ID
 from knowledge.writer import editor_json
 from ui import editing, errors
 from ui.auth import COOKIE, SESSION_TTL_S, StaffUser, current_user, require
-from ui.backend import Backend
+from ui.backend import MAX_QUESTION_INPUT, Backend
 from ui.errors import Rejected
 from ui.hotline import hotline_answer
 from ui.topics import EXPORT_TYPES, TopicsDesk
 
 router = APIRouter(prefix="/api")
-MAX_BODY_QUESTION = 10_000   # longer questions are cut by the assistant (GOVQA_MAX_QUESTION_CHARS) with a notice
 SessionId = Annotated[str | None, Field(max_length=64, description="上一个回答的 session_id，用于追问")]
 
 
@@ -38,7 +37,7 @@ def _answerable(backend: Backend) -> None:
 
 # ---- public -------------------------------------------------------------------
 class AskRequest(BaseModel):
-    question: str = Field(max_length=MAX_BODY_QUESTION, examples=["办护照要带什么材料？"])
+    question: str = Field(max_length=MAX_QUESTION_INPUT, examples=["办护照要带什么材料？"])
     session_id: SessionId = None
     channel: Literal["widget", "hotline", "api"] = "api"
 
@@ -133,7 +132,7 @@ def me(request: Request) -> dict[str, str]:
 
 # ---- hotline console ------------------------------------------------------------
 class AgentAskRequest(BaseModel):
-    question: str = Field(max_length=MAX_BODY_QUESTION)
+    question: str = Field(max_length=MAX_QUESTION_INPUT)
     session_id: SessionId = None
 
 

@@ -19,6 +19,7 @@ from indexing.index import KnowledgeIndex
 from knowledge.store import KnowledgeBaseStore
 from ui.auth import Accounts, Sessions
 
+MAX_QUESTION_INPUT = 10_000   # longer questions are refused; shorter ones past GOVQA_MAX_QUESTION_CHARS are cut, with a notice
 
 @dataclass
 class Backend:

@@ -14,11 +14,12 @@ import gradio as gr
 
 from language.question import EmptyQuestion
 from assistant.service import Answer
-from ui.backend import Backend
+from ui.backend import MAX_QUESTION_INPUT, Backend
 
 TITLE = "示例市政务服务 · 智能问答"
 EXAMPLES = ["办护照要带什么材料？", "租房提取公积金需要什么条件", "新生儿怎么上户口", "失业金怎么领"]
 NOT_INDEXED = "知识库还没有准备好，请稍后再试，或拨打政务服务便民热线 {hotline}。"
+TOO_LONG = "问题太长（最多 {limit} 个字），请只写要咨询的事，例如：“办居住证要带什么材料？”"
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~$>])")
 _LIST_NUMBER = re.compile(r"(?m)^(\d+)\.")
 CSS = """
@@ -60,6 +61,9 @@ def citizen_chat(backend: Backend) -> gr.Blocks:
         text = (text or "").strip()
         if not text:
             return "", history, session, asked
+        if len(text) > MAX_QUESTION_INPUT:      # as /api/ask refuses it; neither answered nor echoed in full
+            reply = {"role": "assistant", "content": escape(TOO_LONG.format(limit=MAX_QUESTION_INPUT))}
+            return "", [*history, {"role": "user", "content": escape(text[:100] + "…")}, reply], session, asked
         history = [*history, {"role": "user", "content": escape(text)}]
         if not backend.indexed():
             reply = {"role": "assistant", "content": escape(NOT_INDEXED.format(hotline=backend.settings.hotline))}
