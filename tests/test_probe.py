@@ -240,3 +240,48 @@ def test_a_huge_chat_question_is_refused_and_not_echoed(make):
         assert big.status_code == 413
         status, stream = _chat(client, "办" * 20_000, "probe4")
     assert status == 200 and len(stream) < 5_000 and "问题太长" in stream
+
+
+# ---- 7. CSRF from the same site; 8. any website can test staff passwords ------------------------------
+def test_state_changing_staff_requests_from_another_origin_are_refused(make, monkeypatch):
+    app = make()
+    kb = Path(app.state.backend.settings.kb_dir)
+    editor = login(TestClient(app), EDITOR)
+    faq = load_file(kb / "faqs" / "police.csv").records[0].id
+    assert editor.delete(f"/api/editor/records/{faq}").status_code == 200   # versions: 1 as it was, 2 removed
+    monkeypatch.setenv("GOVQA_KB_DIR", str(kb))
+    assert main(["kb", "restore", faq, "1", "--author", "ed"]) == 0           # version 3: back again
+    restore = f"/api/editor/records/{faq}/history/2/restore"                  # … would remove it once more
+    attacks = [{"Origin": "http://testserver:8081"},                          # another port of the same host
+               {"Origin": "http://evil.testserver"},                          # a sibling subdomain
+               {"Origin": "null"},
+               {"Referer": "http://127.0.0.1:8081/evil.html"}]                # no Origin, a foreign Referer
+    for headers in attacks:
+        forged = editor.post(restore, content=b"x=1", headers={**headers, "Content-Type": "text/plain"})
+        assert forged.status_code == 403 and "来源" in forged.json()["error"], headers
+    assert faq in {r.id for r in load_file(kb / "faqs" / "police.csv").records}
+    assert editor.post("/api/logout", headers={"Origin": "http://testserver:8081"}).status_code == 403
+    assert editor.get("/api/me").status_code == 200                            # still logged in
+    assert editor.post(restore, headers={"Origin": "http://testserver"}).status_code == 200   # the console itself
+
+
+def test_login_and_staff_endpoints_answer_only_this_origin(make):
+    client = TestClient(make())
+    evil = {"Origin": "https://evil.example"}
+    guess = client.post("/api/login", json={"username": EDITOR[0], "password": EDITOR[1]}, headers=evil)
+    assert guess.status_code == 403 and "access-control-allow-origin" not in guess.headers
+    assert "govqa_session" not in guess.cookies
+    for path in ("/api/login", "/api/editor/records", "/api/agent/ask", "/gradio_api/queue/join"):
+        preflight = client.options(path, headers={**evil, "Access-Control-Request-Method": "POST",
+                                                  "Access-Control-Request-Headers": "content-type"})
+        assert "access-control-allow-origin" not in preflight.headers, path
+    login(client, EDITOR)
+    read = client.get("/api/editor/records", headers=evil)
+    assert "access-control-allow-origin" not in read.headers
+    for path in ("/api/ask", "/api/feedback"):                                 # the widget's calls stay open
+        preflight = client.options(path, headers={**evil, "Access-Control-Request-Method": "POST",
+                                                  "Access-Control-Request-Headers": "content-type"})
+        assert preflight.headers["access-control-allow-origin"] == "*", path
+    assert client.post("/api/ask", json={"question": "护照"}, headers=evil).headers["access-control-allow-origin"] == "*"
+    assert client.get("/widget.js", headers=evil).headers["access-control-allow-origin"] == "*"
+    assert client.get("/api/records/g-passport", headers=evil).headers["access-control-allow-origin"] == "*"

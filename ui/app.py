@@ -20,6 +20,7 @@ from ui.auth import Accounts
 from ui.backend import Backend
 from ui.citizen import CSS, THEME, citizen_chat
 from ui.client_address import ForwardedClientMiddleware, trusted_proxies_from_env
+from ui.origin import OriginPolicyMiddleware, staff_origins_from_env
 from ui.rate_limit import RateLimitMiddleware, rules_from_env
 from ui.security import BodyLimitMiddleware, SecurityHeadersMiddleware, frame_ancestors_from_env, max_body_from_env
 from ui.topics import TopicsDesk
@@ -47,6 +48,7 @@ def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | No
     # other answer to this origin (and Gradio keeps its own CORS off while this middleware is configured)
     app.add_middleware(CORSMiddleware, allow_origins=widget_origins(), allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"], allow_credentials=False)
+    app.add_middleware(OriginPolicyMiddleware, staff_origins=staff_origins_from_env())
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=frame_ancestors_from_env())
     app.add_middleware(ForwardedClientMiddleware, proxies=trusted_proxies_from_env())
     errors.install(app)
