@@ -271,6 +271,56 @@ def test_exported_cells_never_start_a_formula(tmp_path):
         assert not text.startswith(("=", "+", "-", "@", "\t", "\r")), text
 
 
+# ---- 6. one large editor save stalls every citizen -----------------------------------------------
+def test_a_field_over_the_limit_is_refused_with_its_name(make):
+    editor = login(TestClient(make()), EDITOR)
+    opened = editor.get("/api/editor/records/g-passport").json()
+    fields = {**opened["record"], "说明": "备注" * 50_000}
+    saved = editor.put("/api/editor/records/g-passport", json={"kind": "guide", "fields": fields,
+                                                              "base_hash": opened["hash"]})
+    assert saved.status_code == 422
+    assert saved.json()["problems"] == [{"field": "说明", "message": "太长（最多 20000 个字，现有 100000 个）"}]
+
+
+@pytest.mark.slow
+def test_questions_are_answered_while_an_editor_save_is_being_embedded(tmp_path, settings, embedder, monkeypatch):
+    app = make_app(tmp_path, settings, embedder, indexed=True)
+    backend = app.state.backend
+    citizen, editor = TestClient(app), login(TestClient(app), EDITOR)
+    assert citizen.post("/api/ask", json={"question": "办护照要多少钱"}).status_code == 200   # warm
+    embedding = threading.Event()
+    real = backend.index.embedder.embed_passages
+
+    def slow_model(texts, *args, **kwargs):          # a big note on a busy machine: the model takes seconds
+        embedding.set()
+        time.sleep(4)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(backend.index.embedder, "embed_passages", slow_model)
+    opened = editor.get("/api/editor/records/g-passport").json()
+    fields = {**opened["record"], "说明": "护照办理须知。" * 2_000}
+    saved: dict = {}
+
+    def save() -> None:
+        started = time.perf_counter()
+        saved["response"] = editor.put("/api/editor/records/g-passport",
+                                       json={"kind": "guide", "fields": fields, "base_hash": opened["hash"]})
+        saved["seconds"] = time.perf_counter() - started
+
+    writer = threading.Thread(target=save)
+    writer.start()
+    assert embedding.wait(30)
+    started = time.perf_counter()
+    answer = citizen.post("/api/ask", json={"question": "办护照要带什么材料"})
+    waited = time.perf_counter() - started
+    writer.join()
+    assert answer.status_code == 200 and answer.json()["citations"][0]["record_id"] == "g-passport"
+    assert saved["response"].status_code == 200 and saved["seconds"] >= 4
+    assert waited < 2.0, f"the question waited {waited:.1f} s for the save"
+    after = citizen.post("/api/ask", json={"question": "办护照要带什么材料"}).json()
+    assert after["citations"][0]["record_id"] == "g-passport"
+
+
 # ---- 7. CSRF from the same site; 8. any website can test staff passwords ------------------------------
 def test_state_changing_staff_requests_from_another_origin_are_refused(make, monkeypatch):
     app = make()
