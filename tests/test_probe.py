@@ -364,3 +364,47 @@ def test_login_and_staff_endpoints_answer_only_this_origin(make):
     assert client.post("/api/ask", json={"question": "护照"}, headers=evil).headers["access-control-allow-origin"] == "*"
     assert client.get("/widget.js", headers=evil).headers["access-control-allow-origin"] == "*"
     assert client.get("/api/records/g-passport", headers=evil).headers["access-control-allow-origin"] == "*"
+
+
+# ---- 10. kb add: duplicate ids and merged cells; PUT without base_hash -----------------------------
+def _faq_rows(*ids: str) -> list[list[str]]:
+    return [["id", "问题", "答案", "关联事项", "更新日期"]] + [
+        [rid, f"问题{n}怎么办？", f"答案{n}。", "g-passport", "2026-01-01"] for n, rid in enumerate(ids)]
+
+
+def test_kb_add_refuses_a_file_holding_one_id_twice(tmp_path, kb_copy):
+    table = tmp_path / "faq-dup.csv"
+    with open(table, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(_faq_rows("faq-x", "faq-y", "faq-x"))
+    env = {"GOVQA_KB_DIR": str(kb_copy), "GOVQA_DATA_DIR": str(tmp_path / "data")}
+    added = govqa("kb", "add", str(table), env=env)
+    assert added.returncode == 1 and "第4行" in added.stderr and "faq-x" in added.stderr and "第2行" in added.stderr
+    assert not (kb_copy / "faqs" / "faq-dup.csv").exists()
+    assert govqa("kb", "validate", env=env).returncode == 0
+
+
+def test_kb_add_refuses_merged_cells(tmp_path, kb_copy):
+    book = Workbook()
+    sheet = book.active
+    for row in _faq_rows("faq-m1", "faq-m2", "faq-m3"):
+        sheet.append(row)
+    sheet.merge_cells("C2:C4")                       # one answer typed once for three questions
+    book.save(tmp_path / "faq-merged.xlsx")
+    env = {"GOVQA_KB_DIR": str(kb_copy), "GOVQA_DATA_DIR": str(tmp_path / "data")}
+    added = govqa("kb", "add", str(tmp_path / "faq-merged.xlsx"), env=env)
+    assert added.returncode == 1, added.stdout
+    assert "C2:C4" in added.stderr and "第3行" in added.stderr and "第4行" in added.stderr and "合并" in added.stderr
+    assert not (kb_copy / "faqs" / "faq-merged.xlsx").exists()
+
+
+def test_an_edit_without_base_hash_is_refused(make):
+    app = make()
+    editor = login(TestClient(app), EDITOR)
+    opened = editor.get("/api/editor/records/g-passport").json()
+    path = Path(app.state.backend.settings.kb_dir) / opened["source"]
+    before = path.read_bytes()
+    fields = {**opened["record"], "收费标准": "免费"}
+    response = editor.put("/api/editor/records/g-passport", json={"kind": "guide", "fields": fields})
+    assert response.status_code == 422
+    assert response.json()["problems"][0]["field"] == "base_hash" and "打开" in response.json()["problems"][0]["message"]
+    assert path.read_bytes() == before

@@ -151,7 +151,8 @@ def agent_ask(body: AgentAskRequest, request: Request,
 class RecordEdit(BaseModel):
     kind: Literal["guide", "policy", "faq"]
     fields: dict[str, Any] = Field(description="字段用 FORMAT.md 中的中文名，如 事项名称、收费标准")
-    base_hash: str | None = Field(default=None, max_length=64, description="打开时的 hash，防止覆盖别人的修改")
+    base_hash: str | None = Field(default=None, max_length=64,
+                                  description="打开时的 hash，防止覆盖别人的修改；修改（PUT）必填，新增不用")
 
 
 @router.get("/editor/schema", summary="三类记录的 JSON Schema（中文字段名），编辑表单据此生成")
@@ -178,9 +179,12 @@ def editor_create(body: RecordEdit, request: Request,
                         author=user.name)
 
 
-@router.put("/editor/records/{record_id}", summary="保存修改（写回原文件并立即重新索引这条记录）")
+@router.put("/editor/records/{record_id}", summary="保存修改（写回原文件并立即重新索引这条记录）；须带打开时的 base_hash")
 def editor_update(record_id: str, body: RecordEdit, request: Request,
                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    if not body.base_hash:      # without it the conflict check could not run, and someone's edit would be lost
+        raise Rejected(422, "保存修改须带上打开记录时得到的 hash（base_hash）",
+                       [{"field": "base_hash", "message": "必填：打开记录时得到的 hash"}])
     return editing.save(_backend(request), body.kind, body.fields, record_id=record_id, base_hash=body.base_hash,
                         author=user.name)
 
