@@ -408,3 +408,76 @@ def test_an_edit_without_base_hash_is_refused(make):
     assert response.status_code == 422
     assert response.json()["problems"][0]["field"] == "base_hash" and "打开" in response.json()["problems"][0]["message"]
     assert path.read_bytes() == before
+
+
+# ---- 11. the smaller findings --------------------------------------------------------------------------
+def test_api_docs_work_without_the_internet(make):
+    client = TestClient(make())
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    assert "http://" not in page.text and "https://" not in page.text and "//cdn" not in page.text
+    csp = page.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    for asset, kind in (("swagger-ui-bundle.js", "javascript"), ("swagger-ui.css", "text/css")):
+        assert f'"/api/docs/{asset}"' in page.text
+        fetched = client.get(f"/api/docs/{asset}")
+        assert fetched.status_code == 200 and kind in fetched.headers["content-type"] and len(fetched.content) > 10_000
+
+
+@pytest.mark.parametrize("body, field", [
+    (b'{"question": "\xff\xfe"}', ""),                                # not UTF-8: was "There was an error parsing the body"
+    (b'{"question": 12}', "question"),
+    (b'{"question": "\\u62a4\\u7167", "channel": ["api"]}', "channel"),
+])
+def test_request_errors_are_in_chinese_and_name_the_field(make, body, field):
+    response = TestClient(make()).post("/api/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 422)
+    data = response.json()
+    assert re.search(r"[\u4e00-\u9fff]", data["error"]) and not re.search(r"[A-Za-z]{3,} [A-Za-z]{2,}", data["error"]), data
+    if field:
+        assert data["problems"][0]["field"] == field
+
+
+def test_kb_add_explains_a_wrong_cell_in_chinese(tmp_path, kb_copy):
+    book = Workbook()
+    for row in _faq_rows("faq-n1"):
+        book.active.append(row)
+    book.active["C2"] = 12345                                    # a number where the answer's text goes
+    book.save(tmp_path / "faq-number.xlsx")
+    added = govqa("kb", "add", str(tmp_path / "faq-number.xlsx"),
+                  env={"GOVQA_KB_DIR": str(kb_copy), "GOVQA_DATA_DIR": str(tmp_path / "data")})
+    assert added.returncode == 1 and "答案" in added.stderr and "应为文字" in added.stderr
+    assert "Input should" not in added.stderr
+
+
+def test_editor_search_looks_at_field_values_only(make):
+    editor = login(TestClient(make()), EDITOR)
+    for query in ("source", "事项名称", "kind", "guides/"):
+        assert editor.get("/api/editor/records", params={"q": query}).json()["records"] == [], query
+    found = [r["id"] for r in editor.get("/api/editor/records", params={"q": "普通护照"}).json()["records"]]
+    assert "g-passport" in found
+    assert "g-passport" in [r["id"] for r in editor.get("/api/editor/records", params={"q": "g-passport"}).json()["records"]]
+
+
+def test_saved_files_keep_their_mode(tmp_path, kb_copy):
+    table = kb_copy / "faqs" / "police.csv"
+    table.chmod(0o644)
+    env = {"GOVQA_KB_DIR": str(kb_copy), "GOVQA_DATA_DIR": str(tmp_path / "data")}
+    first = load_file(table).records[0].id
+    assert govqa("kb", "remove", first, env=env).returncode == 0
+    assert table.stat().st_mode & 0o777 == 0o644
+    new = tmp_path / "faq-mode.csv"
+    with open(new, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(_faq_rows("faq-mode"))
+    assert govqa("kb", "add", str(new), env=env).returncode == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (kb_copy / "faqs" / "faq-mode.csv").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_head_requests_are_answered(make):
+    client = TestClient(make())
+    for path in ("/widget.js", "/login", "/records/g-passport", "/api/health"):
+        head = client.head(path)
+        assert head.status_code == 200 and head.content == b"", path
+    assert client.head("/widget.js").headers["content-type"].startswith("text/javascript")

@@ -82,6 +82,7 @@ def record(record_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/health", summary="服务状态")
+@router.head("/health", include_in_schema=False)       # monitors ask with HEAD
 def health(request: Request) -> dict[str, Any]:
     backend = _backend(request)
     with backend.lock:

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from ui import api, errors, pages
+from ui import api, docs, errors, pages
 from ui.auth import Accounts
 from ui.backend import Backend
 from ui.citizen import CSS, THEME, citizen_chat
@@ -36,7 +36,7 @@ def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | No
     """The web app around an assistant built by the caller (assistant.wiring.build_assistant, or a test's own)."""
     backend = Backend(settings, assistant, accounts or Accounts.from_env(settings.data_dir))
     app = FastAPI(title="政务问答助手 API", description="智慧政务问答助手的接口；员工接口需先登录（/api/login）。",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")    # /api/docs: ui/docs.py
     app.state.backend = backend
     app.state.topics = TopicsDesk(backend)
     # the last added runs first: the client's address (trusted proxies only), security headers on everything,
@@ -52,6 +52,7 @@ def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | No
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=frame_ancestors_from_env())
     app.add_middleware(ForwardedClientMiddleware, proxies=trusted_proxies_from_env())
     errors.install(app)
+    app.include_router(docs.router)         # before the API's catch-all for unknown /api/ addresses
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/ui", StaticFiles(directory=pages.STATIC), name="ui-static")

@@ -36,14 +36,15 @@ def schemas() -> dict[str, dict]:
 
 
 def list_records(backend: Backend, query: str = "", kind: str = "") -> dict:
-    """Records in the knowledge-base files matching `query` anywhere in their text, and the files' problems."""
+    """Records in the knowledge-base files matching `query` in any field's value (not in the field names, nor
+    the file's path: "source" or "事项名称" would match every record), and the files' problems."""
     result = load_knowledge_base(backend.settings.kb_dir)
     with backend.lock:
         indexed = backend.index.hashes()
     needle = normalize(query).lower()
     items = []
     for r in result.records:
-        if (kind and r.kind != kind) or (needle and needle not in normalize(r.model_dump_json()).lower()):
+        if (kind and r.kind != kind) or (needle and needle not in _searchable(r)):
             continue
         updated = getattr(r, "updated", None)
         items.append({"id": r.id, "kind": r.kind, "kind_name": KIND_NAMES[r.kind], "title": r.title,
@@ -51,6 +52,11 @@ def list_records(backend: Backend, query: str = "", kind: str = "") -> dict:
                       "indexed": indexed.get(r.id) == r.content_hash})
     return {"records": items, "problems": [str(e).replace(str(backend.settings.kb_dir) + "/", "")
                                            for e in result.errors]}
+
+
+def _searchable(record) -> str:
+    """The values an editor sees in the record's form, one per line, normalised for searching."""
+    return "\n".join(normalize(text).lower() for _, text in _texts(editor_json(record)))
 
 
 def open_record(backend: Backend, record_id: str) -> dict:
