@@ -160,7 +160,7 @@ def served(tmp_path_factory):
 def test_forged_forwarded_addresses_do_not_reset_the_limits_of_a_real_server(served):
     statuses = [_post(served + "/api/login", {"username": EDITOR[0], "password": f"guess-{n}"},
                       {"X-Forwarded-For": f"203.0.113.{n}"}) for n in range(40)]
-    assert statuses.count(401) == 5 and statuses.count(429) == 35, statuses
+    assert statuses[:5] == [401] * 5 and statuses.count(429) >= 34, statuses     # one guess in 12 s may refill
     right = _post(served + "/api/login", {"username": EDITOR[0], "password": EDITOR[1]},
                   {"X-Forwarded-For": "198.51.100.250"})
     assert right == 429                                       # the right password waits like any other guess
