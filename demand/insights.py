@@ -31,6 +31,7 @@ if TYPE_CHECKING:                       # the model and the vector store load on
     from indexing.embedder import Embedder
     from indexing.index import KnowledgeIndex
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")   # what a spreadsheet may read as the start of a formula (OWASP)
 EXPORT_COLUMNS = ("编号", "话题", "留言数", "点赞数", "趋势", "近30天", "前30天", "首次出现", "最近出现", "关键词",
                   "典型问题", "状态", "关联记录", "处理人", "处理时间")
 TRENDS = {"new": "新出现", "rising": "上升", "falling": "下降", "steady": "持平", "quiet": "近期无"}
@@ -108,11 +109,20 @@ class DemandInsights:
         return export_topics(run["topics"][:top] if top else run["topics"], path)
 
 
+def as_text_cell(value: object) -> object:
+    """A cell value that no spreadsheet runs: text starting like a formula ("=HYPERLINK(…)" in a citizen's
+    question) gets a leading apostrophe, the mark Excel and LibreOffice give text typed that way (OWASP
+    CSV injection); numbers and dates stay as they are."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
 def export_topics(topics: list[dict], path: Path) -> Path:
+    """Citizens' words reach these cells, so every text cell goes through `as_text_cell`, and in the XLSX
+    every text cell is stored as a string: openpyxl would store "=…" as a live formula."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise ValueError(f"导出文件应以 .csv 或 .xlsx 结尾：{path.name}")
-    rows = [_export_row(t) for t in topics]
+    rows = [[as_text_cell(v) for v in _export_row(t)] for t in topics]
     if suffix == ".csv":
         out = io.StringIO()
         writer = csv.writer(out)
@@ -139,7 +149,10 @@ def export_topics(topics: list[dict], path: Path) -> Path:
     trend = book.create_sheet("趋势")
     trend.append(["日期" if bucket == "day" else "周（起始日）", "编号", "话题", "留言数"])
     for point in line:
-        trend.append([point["date"], point["id"], point["topic"], point["count"]])
+        trend.append([point["date"], point["id"], as_text_cell(point["topic"]), point["count"]])
+    for cell in (c for ws in book.worksheets for row in ws.iter_rows() for c in row):
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp.xlsx")
     book.save(tmp)

@@ -1,7 +1,9 @@
 """Read the files editors keep (Markdown + YAML, JSON/JSONL, CSV/XLSX, TXT/DOCX/PDF) into records.
 
 One bad file, or one bad row, never blocks the rest: every problem becomes a
-`LoadError` naming the file, the record and the field, and loading goes on.
+`LoadError` naming the file, the record and the field, in Chinese, and loading goes on.
+A file that holds one id twice keeps the first and reports the others by row; an XLSX
+row covered by a merged cell is reported, not read (the merge leaves it empty there).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from knowledge.models import FAQ, KIND_ALIASES, Policy, Record, ServiceGuide
 from knowledge.policy_text import split_sections
+from knowledge.validation import field_message
 
 RECORD_ADAPTER: TypeAdapter[ServiceGuide | Policy | FAQ] = TypeAdapter(Record)
 STRUCTURED = {".md", ".markdown", ".json", ".jsonl", ".csv", ".xlsx"}
@@ -86,9 +89,9 @@ def load_file(path: Path) -> LoadResult:
         if suffix == ".jsonl":
             return _from_jsonl(path)
         if suffix == ".csv":
-            return _from_table(path, _csv_rows(path))
+            return _from_table(path, list(enumerate(_csv_rows(path), 2)))
         if suffix == ".xlsx":
-            return _from_table(path, xlsx_rows(path))
+            return _from_table(path, _xlsx_numbered_rows(path), _merged_rows(path))
         if suffix in UNSTRUCTURED:
             return _from_plain_policy(path)
     except _FileProblem as exc:
@@ -152,7 +155,7 @@ def _validate(path: Path, data: dict[str, Any], label: str) -> LoadResult:
         for err in exc.errors():
             loc = [str(x) for x in err["loc"] if str(x) != kind]
             field_name = ".".join(loc) or "?"
-            message = "缺少必填字段" if err["type"] == "missing" else err["msg"]
+            message = "缺少必填字段" if err["type"] == "missing" else field_message(err)
             errors.append(LoadError(str(path), record_label, field_name, message))
         return LoadResult(errors=errors)
 
@@ -179,14 +182,33 @@ def _from_markdown(path: Path) -> LoadResult:
     return _validate(path, data, path.stem)
 
 
+class _Unique:
+    """The records of one file, the first of each id kept: a later row with the same id is an error naming
+    both rows (an editor pasted a row twice, or reused an id; either way one of them would vanish)."""
+
+    def __init__(self) -> None:
+        self.result = LoadResult()
+        self._seen: dict[str, str] = {}
+
+    def add(self, loaded: LoadResult, label: str) -> None:
+        self.result.errors.extend(loaded.errors)
+        for record in loaded.records:
+            if record.id in self._seen:
+                self.result.errors.append(LoadError(record.source, label, "id",
+                                                    f"与{self._seen[record.id]}的 id 重复（{record.id}），未读入"))
+                continue
+            self._seen[record.id] = label
+            self.result.records.append(record)
+
+
 def _from_dicts(path: Path, items: Iterable[Any]) -> LoadResult:
-    result = LoadResult()
+    unique = _Unique()
     for n, item in enumerate(items, 1):
         if not isinstance(item, dict):
-            result.errors.append(LoadError(str(path), f"第{n}条", "", "应为 JSON 对象"))
+            unique.add(LoadResult(errors=[LoadError(str(path), f"第{n}条", "", "应为 JSON 对象")]), f"第{n}条")
             continue
-        result.extend(_validate(path, item, f"第{n}条"))
-    return result
+        unique.add(_validate(path, item, f"第{n}条"), f"第{n}条")
+    return unique.result
 
 
 def jsonl_items(text: str) -> Iterator[tuple[int, dict | str]]:
@@ -203,11 +225,11 @@ def jsonl_items(text: str) -> Iterator[tuple[int, dict | str]]:
 
 
 def _from_jsonl(path: Path) -> LoadResult:
-    result = LoadResult()
+    unique = _Unique()
     for n, item in jsonl_items(_read_text(path)):
-        result.extend(_from_dicts(path, [item]) if isinstance(item, dict) else
-                      LoadResult(errors=[LoadError(str(path), f"第{n}行", "", item)]))
-    return result
+        unique.add(_validate(path, item, f"第{n}行") if isinstance(item, dict) else
+                   LoadResult(errors=[LoadError(str(path), f"第{n}行", "", item)]), f"第{n}行")
+    return unique.result
 
 
 def _csv_rows(path: Path) -> list[dict[str, Any]]:
@@ -215,6 +237,12 @@ def _csv_rows(path: Path) -> list[dict[str, Any]]:
 
 
 def xlsx_rows(path: Path) -> list[dict[str, Any]]:
+    """The first sheet's rows below the header, as dicts by header name; empty rows left out."""
+    return [row for _, row in _xlsx_numbered_rows(path)]
+
+
+def _xlsx_numbered_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(row number in the sheet, row) for each non-empty row below the header."""
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
@@ -225,21 +253,46 @@ def xlsx_rows(path: Path) -> list[dict[str, Any]]:
     if not rows:
         return []
     header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    return [dict(zip(header, row)) for row in rows[1:] if any(c not in (None, "") for c in row)]
+    return [(n, dict(zip(header, row))) for n, row in enumerate(rows[1:], 2) if any(c not in (None, "") for c in row)]
 
 
-def _from_table(path: Path, rows: list[dict[str, Any]]) -> LoadResult:
-    """A spreadsheet of FAQs: one row a question, the header as in FORMAT.md."""
-    if rows and not {"问题", "答案"} <= set(rows[0]):
+def _merged_rows(path: Path) -> dict[int, str]:
+    """Rows of the first sheet that a merged cell covers below its first row, with what to tell the editor:
+    a merge keeps its value in the top-left cell only, so these rows would silently lose it."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, data_only=True)     # a read-only sheet does not list its merged cells
+    try:
+        sheet = book.worksheets[0]
+        header = {c.column: str(c.value).strip() for c in sheet[1] if c.value is not None}
+        found: dict[int, list[str]] = {}
+        for merged in sheet.merged_cells.ranges:
+            for row, column in merged.cells:
+                if (row, column) != (merged.min_row, merged.min_col) and row > 1:
+                    found.setdefault(row, []).append(f"{header.get(column, '')}（{merged.coord}）")
+    finally:
+        book.close()
+    return {row: "在合并单元格中：" + "、".join(dict.fromkeys(cells)) + "，合并后只有第一行有内容；请取消合并，在每一行填写完整"
+            for row, cells in found.items()}
+
+
+def _from_table(path: Path, rows: list[tuple[int, dict[str, Any]]], merged: dict[int, str] | None = None) -> LoadResult:
+    """A spreadsheet of FAQs: one row a question, the header as in FORMAT.md; `rows` numbered as the editor
+    sees them, `merged` the rows a merged cell covers (reported instead of read)."""
+    if rows and not {"问题", "答案"} <= set(rows[0][1]):
         raise _FileProblem(f"表头应包含 {', '.join(FAQ_COLUMNS)}")
-    result = LoadResult()
-    for n, row in enumerate(rows, 2):
+    merged = merged or {}
+    unique = _Unique()
+    for n, row in rows:
+        if n in merged:
+            unique.add(LoadResult(errors=[LoadError(str(path), f"第{n}行", "", merged[n])]), f"第{n}行")
+            continue
         data = {k.strip(): v for k, v in row.items() if k and v not in (None, "")}
         if "相似问法" in data:
             data["相似问法"] = [s.strip() for s in re.split(r"[|\n｜]", str(data["相似问法"])) if s.strip()]
         data.setdefault("类型", "faq")
-        result.extend(_validate(path, data, f"第{n}行"))
-    return result
+        unique.add(_validate(path, data, f"第{n}行"), f"第{n}行")
+    return unique.result
 
 
 def _from_plain_policy(path: Path) -> LoadResult:

@@ -11,6 +11,7 @@ import pytest
 # web tests send many questions and logins from one address; the rate limits have tests of their own
 os.environ.setdefault("GOVQA_RATE_LIMIT", "off")
 os.environ.setdefault("GOVQA_LOGIN_RATE_LIMIT", "off")
+os.environ.setdefault("GOVQA_WRITE_RATE_LIMIT", "off")
 
 from assistant.settings import SAMPLE_KB, Settings
 

@@ -234,6 +234,31 @@ def test_citizen_chat_fits_a_phone_and_offers_choices_as_buttons(browser, server
     assert width <= 390  # no sideways scrolling on a phone
 
 
+def test_web_addresses_in_answers_read_as_written_and_link_there(page, server):
+    """An address holding "_" showed the chat's Markdown escapes ("di\\_bao") and linked to a broken address."""
+    address = "https://www.shili.gov.example/she_hui/di_bao?from=chat&step=1"
+    log_in(page, server, EDITOR, "/editor")
+    opened = page.request.get(server.url + "/api/editor/records/g-minimum-living").json()
+    fields = {**opened["record"], "网上办理入口": f"示例市政务服务网 {address}（社会救助栏目）"}
+    saved = page.request.put(server.url + "/api/editor/records/g-minimum-living",
+                             data={"kind": "guide", "fields": fields, "base_hash": opened["hash"]})
+    assert saved.ok, saved.text()
+    page.goto(server.url + "/")
+    chat_ask(page, "低保可以网上申请吗")
+    link = page.locator(f"#govqa-chat a[href='{address}']").first
+    expect(link).to_have_text(address)
+
+
+def test_api_docs_render_from_this_server_alone(page, server):
+    """/api/docs was blank without the internet: Swagger UI came from a CDN that the CSP blocked anyway."""
+    elsewhere, errors = [], []
+    page.on("request", lambda r: None if r.url.startswith((server.url, "data:")) else elsewhere.append(r.url))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(server.url + "/api/docs")
+    expect(page.locator(".opblock-summary-path", has_text="/api/ask").first).to_be_visible()
+    assert elsewhere == [] and errors == []
+
+
 # ---- staff consoles -----------------------------------------------------------------------
 def test_editor_console_refuses_visitors_without_a_login(page, server):
     page.goto(server.url + "/editor")

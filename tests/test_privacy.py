@@ -1,9 +1,10 @@
 """Personal data typed by citizens never reaches disk or logs in clear.
 
 A session types ID, mobile, landline and bank-card numbers in the forms people use (grouped, with +86,
-full-width digits); afterwards every file under the data directory — SQLite databases with their
-write-ahead logs, log files, anything else written there — and the application's log output are searched
-for the raw numbers.
+full-width digits, dots, Chinese numerals), and e-mail addresses, passport and travel-permit numbers,
+social-security card numbers, QQ and WeChat ids, birth dates, licence plates, a name and a street address;
+afterwards every file under the data directory — SQLite databases with their write-ahead logs, log files,
+anything else written there — and the application's log output are searched for the raw values.
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ SECRETS = {
     "(010)6552 3487": "65523487",                     # landline, bracketed area code, grouped
     "6222 0212 3456 7890 123": "6222021234567890123",  # bank card grouped by spaces
     "6217-0000-1001-2345": "6217000010012345",        # … by dashes
+    "li_ming.1990@example.com": "li_ming.1990@example.com",   # e-mail
+    "E39571846": "E39571846",                         # passport
+    "C72648135": "C72648135",                         # 往来港澳通行证
+    "B29573618": "B29573618",                         # social-security card number (社保卡号 …)
+    "2873451906": "2873451906",                       # QQ
+    "wxid_k3h9t2m7": "wxid_k3h9t2m7",                 # WeChat id
+    "1986年7月23日": "1986-07-23",                    # birth date
+    "粤B·D8K3X7": "D8K3X7",                           # licence plate
+    "135.0033.4455": "13500334455",                   # mobile written with dots
+    "一三九零零七七六六五五": "13900776655",            # … in Chinese numerals
+    "王小明": "王小明",                                # a name (我叫 …)
+    "柳荫西路88号3栋502室": "柳荫西路88号",             # a street address (住在 …)
 }
 SESSION = [
     "你好，我的身份证号是11010519491231002X，身份证丢了怎么补办？",
@@ -45,6 +58,18 @@ SESSION = [
     "(010)6552 3487 这个是我家电话，低保怎么申请",
     "退休金打到6222 0212 3456 7890 123这张卡上对吗",
     "银行卡6217-0000-1001-2345丢了，医保报销打到哪",
+    "我的邮箱是li_ming.1990@example.com，退休金怎么领",
+    "护照E39571846快过期了，换发要带什么",
+    "港澳通行证C72648135丢了怎么补办",
+    "社保卡号B29573618，社保卡丢了怎么挂失",
+    "QQ 2873451906，公积金贷款能贷多少",
+    "加我微信wxid_k3h9t2m7，居住证怎么办",
+    "我是1986年7月23日出生的，什么时候能退休",
+    "车牌粤B·D8K3X7，驾驶证换证要带什么",
+    "手机135.0033.4455，低保怎么申请",
+    "电话一三九零零七七六六五五，医保怎么报销",
+    "我叫王小明，廉租房怎么申请",
+    "家住柳荫西路88号3栋502室，公租房怎么申请",
 ]
 
 
@@ -125,10 +150,10 @@ def test_feedback_comments_and_debug_logs_are_masked(monkeypatch, sample_index, 
         for line in SESSION:
             assert cli.main(["ask", line, "--json", "--session", "13912345678"]) == 0
         log = DemandLog(data_dir_copy / "demand.sqlite")
-        for n, typed in enumerate(SECRETS):    # stored unmasked by mistake upstream, masked on the way in
-            question_id = log.record(session_id="s", channel="api", question=SESSION[n], decision="refused",
+        for n, line in enumerate(SESSION):     # stored unmasked by mistake upstream, masked on the way in
+            question_id = log.record(session_id="s", channel="api", question=line, decision="refused",
                                      aspect="general", top_ids=[], top_scores=[], latency_ms=1.0)
-            log.feedback(question_id, helpful=bool(n % 2), comment=f"没用，请打我电话 {typed}")
+            log.feedback(question_id, helpful=bool(n % 2), comment=f"没用，再说一遍：{line}")
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
@@ -170,7 +195,7 @@ def test_web_session_leaves_no_number_in_the_data_directory_logs_or_demand_view(
             assert answer.json()["session_id"] != list(SECRETS.values())[n][:11]   # never a client-chosen id
             shown.append(answer.text)
             citizen.post("/api/feedback", json={"question_id": answer.json()["question_id"], "helpful": False,
-                                                "comment": f"打 {list(SECRETS)[n]} 找我"})
+                                                "comment": f"没说清楚。{line}"})
             shown.append(staff.post("/api/agent/ask", json={"question": line}).text)
         shown.append(staff.get("/api/editor/demand").text)
     finally:

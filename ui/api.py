@@ -17,13 +17,12 @@ from knowledge.models import KIND_NAMES, RECORD_ID
 from knowledge.writer import editor_json
 from ui import editing, errors
 from ui.auth import COOKIE, SESSION_TTL_S, StaffUser, current_user, require
-from ui.backend import Backend
+from ui.backend import MAX_QUESTION_INPUT, Backend
 from ui.errors import Rejected
 from ui.hotline import hotline_answer
 from ui.topics import EXPORT_TYPES, TopicsDesk
 
 router = APIRouter(prefix="/api")
-MAX_BODY_QUESTION = 10_000   # longer questions are cut by the assistant (GOVQA_MAX_QUESTION_CHARS) with a notice
 SessionId = Annotated[str | None, Field(max_length=64, description="上一个回答的 session_id，用于追问")]
 
 
@@ -38,7 +37,7 @@ def _answerable(backend: Backend) -> None:
 
 # ---- public -------------------------------------------------------------------
 class AskRequest(BaseModel):
-    question: str = Field(max_length=MAX_BODY_QUESTION, examples=["办护照要带什么材料？"])
+    question: str = Field(max_length=MAX_QUESTION_INPUT, examples=["办护照要带什么材料？"])
     session_id: SessionId = None
     channel: Literal["widget", "hotline", "api"] = "api"
 
@@ -83,6 +82,7 @@ def record(record_id: str, request: Request) -> dict[str, Any]:
 
 
 @router.get("/health", summary="服务状态")
+@router.head("/health", include_in_schema=False)       # monitors ask with HEAD
 def health(request: Request) -> dict[str, Any]:
     backend = _backend(request)
     with backend.lock:
@@ -133,7 +133,7 @@ def me(request: Request) -> dict[str, str]:
 
 # ---- hotline console ------------------------------------------------------------
 class AgentAskRequest(BaseModel):
-    question: str = Field(max_length=MAX_BODY_QUESTION)
+    question: str = Field(max_length=MAX_QUESTION_INPUT)
     session_id: SessionId = None
 
 
@@ -152,7 +152,8 @@ def agent_ask(body: AgentAskRequest, request: Request,
 class RecordEdit(BaseModel):
     kind: Literal["guide", "policy", "faq"]
     fields: dict[str, Any] = Field(description="字段用 FORMAT.md 中的中文名，如 事项名称、收费标准")
-    base_hash: str | None = Field(default=None, max_length=64, description="打开时的 hash，防止覆盖别人的修改")
+    base_hash: str | None = Field(default=None, max_length=64,
+                                  description="打开时的 hash，防止覆盖别人的修改；修改（PUT）必填，新增不用")
 
 
 @router.get("/editor/schema", summary="三类记录的 JSON Schema（中文字段名），编辑表单据此生成")
@@ -179,9 +180,12 @@ def editor_create(body: RecordEdit, request: Request,
                         author=user.name)
 
 
-@router.put("/editor/records/{record_id}", summary="保存修改（写回原文件并立即重新索引这条记录）")
+@router.put("/editor/records/{record_id}", summary="保存修改（写回原文件并立即重新索引这条记录）；须带打开时的 base_hash")
 def editor_update(record_id: str, body: RecordEdit, request: Request,
                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    if not body.base_hash:      # without it the conflict check could not run, and someone's edit would be lost
+        raise Rejected(422, "保存修改须带上打开记录时得到的 hash（base_hash）",
+                       [{"field": "base_hash", "message": "必填：打开记录时得到的 hash"}])
     return editing.save(_backend(request), body.kind, body.fields, record_id=record_id, base_hash=body.base_hash,
                         author=user.name)
 

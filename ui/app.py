@@ -15,10 +15,12 @@ from fastapi.staticfiles import StaticFiles
 
 from assistant.service import Assistant
 from assistant.settings import Settings
-from ui import api, errors, pages
+from ui import api, docs, errors, pages
 from ui.auth import Accounts
 from ui.backend import Backend
 from ui.citizen import CSS, THEME, citizen_chat
+from ui.client_address import ForwardedClientMiddleware, trusted_proxies_from_env
+from ui.origin import OriginPolicyMiddleware, staff_origins_from_env
 from ui.rate_limit import RateLimitMiddleware, rules_from_env
 from ui.security import BodyLimitMiddleware, SecurityHeadersMiddleware, frame_ancestors_from_env, max_body_from_env
 from ui.topics import TopicsDesk
@@ -34,18 +36,23 @@ def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | No
     """The web app around an assistant built by the caller (assistant.wiring.build_assistant, or a test's own)."""
     backend = Backend(settings, assistant, accounts or Accounts.from_env(settings.data_dir))
     app = FastAPI(title="政务问答助手 API", description="智慧政务问答助手的接口；员工接口需先登录（/api/login）。",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/openapi.json")    # /api/docs: ui/docs.py
     app.state.backend = backend
     app.state.topics = TopicsDesk(backend)
-    # the last added runs first: security headers on everything, then CORS (a 429 still carries its headers)
+    # the last added runs first: the client's address (trusted proxies only), security headers on everything,
+    # the origin policy, then CORS (a 429 from the rate limits still carries its headers), then body limits
     rules, exempt = rules_from_env()
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_from_env())
     app.add_middleware(RateLimitMiddleware, rules=rules, exempt=exempt)
-    # the widget calls the API from other sites; no credentials, so staff cookies are never sent cross-site
+    # the widget calls the public API from other sites, without credentials; the origin policy keeps every
+    # other answer to this origin (and Gradio keeps its own CORS off while this middleware is configured)
     app.add_middleware(CORSMiddleware, allow_origins=widget_origins(), allow_methods=["GET", "POST"],
                        allow_headers=["Content-Type"], allow_credentials=False)
+    app.add_middleware(OriginPolicyMiddleware, staff_origins=staff_origins_from_env())
     app.add_middleware(SecurityHeadersMiddleware, frame_ancestors=frame_ancestors_from_env())
+    app.add_middleware(ForwardedClientMiddleware, proxies=trusted_proxies_from_env())
     errors.install(app)
+    app.include_router(docs.router)         # before the API's catch-all for unknown /api/ addresses
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/ui", StaticFiles(directory=pages.STATIC), name="ui-static")
@@ -71,4 +78,5 @@ def serve(settings: Settings, assistant: Assistant, host: str, port: int) -> Non
         print("提示：还没有工作人员账号，坐席台和编辑台无法登录；用 govqa users add 名字 --role editor 创建。",
               file=sys.stderr)
     print(f"政务问答助手：市民端 http://{host}:{port}/  坐席台 /agent  编辑台 /editor  接口文档 /api/docs")
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    # no proxy headers: uvicorn would believe X-Forwarded-For from 127.0.0.1; ui/client_address.py decides instead
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, proxy_headers=False)

@@ -5,6 +5,10 @@ Accounts live in a JSON file written by `govqa users add` (GOVQA_USERS_FILE, by 
 `govqa users hash`). Only scrypt hashes are stored. A login gives an HttpOnly,
 SameSite=Strict cookie naming a server-side session, so other sites can neither
 read it nor make a browser send it with a forged request.
+
+A session is bound to the account as it was at login: its role and its password hash.
+Every request checks them against the accounts as they are now, so removing an account,
+changing its role or its password ends its sessions at once, not when they expire.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ class Accounts:
         self.path = path
         self._env = _parse_env(env_value)
         self._file: dict[str, Account] = {}
-        self._mtime: float | None = None
+        self._version: tuple[int, int, int] | None = None
         self._lock = threading.Lock()
         self._dummy = hash_password(secrets.token_hex(8))
 
@@ -87,11 +91,19 @@ class Accounts:
 
     def all(self) -> dict[str, Account]:
         with self._lock:
-            mtime = self.path.stat().st_mtime if self.path.exists() else None
-            if mtime != self._mtime:
+            version = self._file_version()
+            if version != self._version:
                 self._file = self._read_file()
-                self._mtime = mtime
+                self._version = version
             return {**self._file, **self._env}
+
+    def _file_version(self) -> tuple[int, int, int] | None:
+        """What tells a rewrite of the file: a save replaces it (new inode), even within one clock tick."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return st.st_ino, st.st_mtime_ns, st.st_size
 
     def authenticate(self, name: str, password: str) -> Account | None:
         account = self.all().get(name)
@@ -126,8 +138,7 @@ class Accounts:
 
     def _write_file(self, users: dict[str, Account]) -> None:
         data = {"users": {a.name: {"role": a.role, "password_hash": a.password_hash} for a in users.values()}}
-        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=2).encode())
-        os.chmod(self.path, 0o600)
+        atomic_write(self.path, json.dumps(data, ensure_ascii=False, indent=2).encode(), mode=0o600)
 
 
 def _parse_env(value: str) -> dict[str, Account]:
@@ -148,28 +159,43 @@ class StaffUser:
     role: str
 
 
+def _credential(account: Account) -> str:
+    """A digest of the stored password hash: a new password (a new salt, too) gives a new one."""
+    return hashlib.sha256(account.password_hash.encode()).hexdigest()
+
+
 class Sessions:
     """Logged-in staff by random session token; a restart logs everyone out, which is acceptable for staff."""
 
     def __init__(self, ttl_s: float = SESSION_TTL_S) -> None:
         self.ttl_s = ttl_s
-        self._sessions: dict[str, tuple[StaffUser, float]] = {}
+        self._sessions: dict[str, tuple[StaffUser, str, float]] = {}   # token -> (user, credential, expiry)
         self._lock = threading.Lock()
 
     def create(self, account: Account) -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = time.time()
-            self._sessions = {t: v for t, v in self._sessions.items() if v[1] > now}
-            self._sessions[token] = (StaffUser(account.name, account.role), now + self.ttl_s)
+            self._sessions = {t: v for t, v in self._sessions.items() if v[2] > now}
+            self._sessions[token] = (StaffUser(account.name, account.role), _credential(account), now + self.ttl_s)
         return token
 
-    def get(self, token: str | None) -> StaffUser | None:
+    def get(self, token: str | None, accounts: Accounts) -> StaffUser | None:
+        """The session's user while it lasts and the account still has the role and password it logged in
+        with; a session whose account was removed, demoted or given a new password is ended here."""
         with self._lock:
             entry = self._sessions.get(token or "")
-            if entry is None or entry[1] <= time.time():
+            if entry is None or entry[2] <= time.time():
                 return None
-            return entry[0]
+        user, credential, _ = entry
+        try:
+            account = accounts.all().get(user.name)
+        except ValueError:      # the accounts file is broken: nobody can be vouched for
+            return None
+        if account is None or account.role != user.role or _credential(account) != credential:
+            self.drop(token)
+            return None
+        return user
 
     def drop(self, token: str | None) -> None:
         with self._lock:
@@ -177,7 +203,8 @@ class Sessions:
 
 
 def current_user(request: Request) -> StaffUser | None:
-    return request.app.state.backend.sessions.get(request.cookies.get(COOKIE))
+    backend = request.app.state.backend
+    return backend.sessions.get(request.cookies.get(COOKIE), backend.accounts)
 
 
 def may_use(user: StaffUser | None, area: str) -> bool:

@@ -14,13 +14,16 @@ import gradio as gr
 
 from language.question import EmptyQuestion
 from assistant.service import Answer
-from ui.backend import Backend
+from ui.backend import MAX_QUESTION_INPUT, Backend
 
 TITLE = "示例市政务服务 · 智能问答"
 EXAMPLES = ["办护照要带什么材料？", "租房提取公积金需要什么条件", "新生儿怎么上户口", "失业金怎么领"]
 NOT_INDEXED = "知识库还没有准备好，请稍后再试，或拨打政务服务便民热线 {hotline}。"
+TOO_LONG = "问题太长（最多 {limit} 个字），请只写要咨询的事，例如：“办居住证要带什么材料？”"
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-!|~$>])")
 _LIST_NUMBER = re.compile(r"(?m)^(\d+)\.")
+_ADDRESS = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+"
+                      r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 CSS = """
 .gradio-container { max-width: 860px !important; margin: 0 auto; }
 #govqa-header h2 { margin: 0.2em 0; }
@@ -33,8 +36,29 @@ THEME = gr.themes.Soft(primary_hue="blue",
 
 
 def escape(text: str) -> str:
-    """Text that Markdown-with-HTML renders exactly as written (numbered lines stay lines, not a list)."""
+    """Text that Markdown-with-HTML renders exactly as written (numbered lines stay lines, not a list).
+
+    Web and e-mail addresses become links written out in full: the chat's renderer links bare addresses by
+    itself, and would then show the escapes inside them ("blue\\_whale") and link to a broken address."""
+    out, last = [], 0
+    for match in _ADDRESS.finditer(text):
+        address = _trimmed(match.group(0))
+        href = address if "://" in address else f"mailto:{address}" if "@" in address else f"http://{address}"
+        out += [_escape_text(text[last:match.start()]), f"[{_escape_text(address)}](<{href}>)"]
+        last = match.start() + len(address)
+    return "".join(out) + _escape_text(text[last:])
+
+
+def _escape_text(text: str) -> str:
     return _LIST_NUMBER.sub(r"\1\\.", _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False)))
+
+
+def _trimmed(address: str) -> str:
+    """An address without the punctuation that ends the sentence around it; a closing bracket stays when
+    the address opened one ("…/a-b(1)")."""
+    while address and address[-1] in ".,;:!?'\")]" and not (address[-1] == ")" and address.count("(") >= address.count(")")):
+        address = address[:-1]
+    return address
 
 
 def render_answer(answer: Answer) -> dict:
@@ -60,6 +84,9 @@ def citizen_chat(backend: Backend) -> gr.Blocks:
         text = (text or "").strip()
         if not text:
             return "", history, session, asked
+        if len(text) > MAX_QUESTION_INPUT:      # as /api/ask refuses it; neither answered nor echoed in full
+            reply = {"role": "assistant", "content": escape(TOO_LONG.format(limit=MAX_QUESTION_INPUT))}
+            return "", [*history, {"role": "user", "content": escape(text[:100] + "…")}, reply], session, asked
         history = [*history, {"role": "user", "content": escape(text)}]
         if not backend.indexed():
             reply = {"role": "assistant", "content": escape(NOT_INDEXED.format(hotline=backend.settings.hotline))}

@@ -3,6 +3,7 @@ its file and re-index that one record at once.
 
 Saving is optimistic: the editor sends the hash of the record as it was opened, and a
 record changed by someone else in the meantime is refused rather than overwritten.
+A field is at most MAX_FIELD_CHARS long: a 100,000-character note took 34 s to embed.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ui.backend import Backend
 from ui.errors import Rejected, problems
 
 EDITABLE_SUFFIXES = (".md", ".markdown", ".csv", ".xlsx", ".json", ".jsonl")
+MAX_FIELD_CHARS = 20_000     # far above any field of the sample knowledge base, policies' articles included
 
 
 def schemas() -> dict[str, dict]:
@@ -34,14 +36,15 @@ def schemas() -> dict[str, dict]:
 
 
 def list_records(backend: Backend, query: str = "", kind: str = "") -> dict:
-    """Records in the knowledge-base files matching `query` anywhere in their text, and the files' problems."""
+    """Records in the knowledge-base files matching `query` in any field's value (not in the field names, nor
+    the file's path: "source" or "事项名称" would match every record), and the files' problems."""
     result = load_knowledge_base(backend.settings.kb_dir)
     with backend.lock:
         indexed = backend.index.hashes()
     needle = normalize(query).lower()
     items = []
     for r in result.records:
-        if (kind and r.kind != kind) or (needle and needle not in normalize(r.model_dump_json()).lower()):
+        if (kind and r.kind != kind) or (needle and needle not in _searchable(r)):
             continue
         updated = getattr(r, "updated", None)
         items.append({"id": r.id, "kind": r.kind, "kind_name": KIND_NAMES[r.kind], "title": r.title,
@@ -49,6 +52,11 @@ def list_records(backend: Backend, query: str = "", kind: str = "") -> dict:
                       "indexed": indexed.get(r.id) == r.content_hash})
     return {"records": items, "problems": [str(e).replace(str(backend.settings.kb_dir) + "/", "")
                                            for e in result.errors]}
+
+
+def _searchable(record) -> str:
+    """The values an editor sees in the record's form, one per line, normalised for searching."""
+    return "\n".join(normalize(text).lower() for _, text in _texts(editor_json(record)))
 
 
 def open_record(backend: Backend, record_id: str) -> dict:
@@ -65,10 +73,27 @@ def validate(kind: str, fields: dict[str, Any]):
     if kind not in KIND_NAMES:
         raise Rejected(422, f"类型应为 {'、'.join(KIND_NAMES)} 之一")
     data = {k: v for k, v in fields.items() if k not in ("类型", "kind", "source")}
+    too_long = [{"field": path, "message": f"太长（最多 {MAX_FIELD_CHARS} 个字，现有 {len(text)} 个）"}
+                for path, text in _texts(data) if len(text) > MAX_FIELD_CHARS]
+    if too_long:
+        raise Rejected(422, "有字段太长，未保存", too_long)
     try:
         return RECORD_ADAPTER.validate_python({**data, "类型": kind})
     except ValidationError as exc:
         raise Rejected(422, "有字段需要修改，未保存", problems(exc.errors(), skip=1)) from None
+
+
+def _texts(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Every string in the fields with its path as the form names it (申请材料.2.名称)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return []
+    return [found for key, item in items for found in _texts(item, f"{path}.{key}" if path else str(key))]
 
 
 def save(backend: Backend, kind: str, fields: dict[str, Any], *, record_id: str | None,
@@ -91,8 +116,7 @@ def save(backend: Backend, kind: str, fields: dict[str, Any], *, record_id: str 
         except ValueError as exc:
             raise Rejected(422, str(exc)) from None
         record = record.model_copy(update={"source": str(path)})
-        with backend.lock:
-            report = backend.index.upsert([record])
+        report = backend.reindex([record])
     return {"id": record.id, "source": _relative(backend, str(path)), "hash": record.content_hash,
             "index": report.as_dict()}
 
@@ -135,11 +159,11 @@ def restore(backend: Backend, record_id: str, number: int, author: str = "") -> 
         except ValueError as exc:
             raise Rejected(409, str(exc)) from None
         record = _find(backend, record_id)
-        with backend.lock:
-            if record is None:
+        if record is None:
+            with backend.lock:
                 backend.index.delete([record_id])
-            else:
-                backend.index.upsert([record])
+        else:
+            backend.reindex([record])
     return {"id": record_id, "source": _relative(backend, str(path)),
             "hash": record.content_hash if record is not None else None}
 

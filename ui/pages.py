@@ -2,6 +2,7 @@
 
 The pages hold no data: their scripts fetch it from the API and render it with
 textContent, and a strict Content-Security-Policy forbids inline scripts besides.
+Each answers HEAD as well as GET (monitors and caches ask with HEAD first).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 _CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 router = APIRouter(include_in_schema=False)
+READ = ["GET", "HEAD"]
 
 
 def _page(name: str, status: int = 200) -> FileResponse:
@@ -36,27 +38,27 @@ def _staff_page(request: Request, area: str, name: str) -> Response:
     return _page(name)
 
 
-@router.get("/agent")
+@router.api_route("/agent", methods=READ)
 def agent(request: Request) -> Response:
     return _staff_page(request, "agent", "agent.html")
 
 
-@router.get("/editor")
+@router.api_route("/editor", methods=READ)
 def editor(request: Request) -> Response:
     return _staff_page(request, "editor", "editor.html")
 
 
-@router.get("/login")
+@router.api_route("/login", methods=READ)
 def login() -> Response:
     return _page("login.html")
 
 
-@router.get("/records/{record_id}")
+@router.api_route("/records/{record_id}", methods=READ)
 def record(record_id: str) -> Response:
     return _page("record.html")
 
 
-@router.get("/widget.js")
+@router.api_route("/widget.js", methods=READ)
 def widget() -> Response:
     return FileResponse(STATIC / "widget.js", media_type="text/javascript; charset=utf-8",
                         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})

@@ -4,10 +4,14 @@ A token bucket per rule and client address: a rule of N per period allows bursts
 steadily; a request over the limit gets 429 with `Retry-After` (whole seconds until one more is
 allowed) and the usual JSON error. CORS preflights never reach the limiter (the CORS middleware
 answers them outside it). Limits are per server process. Behind a reverse proxy, the client address
-is the one uvicorn takes from X-Forwarded-For for the proxies FORWARDED_ALLOW_IPS names.
+is the one X-Forwarded-For names on connections from GOVQA_TRUSTED_PROXIES (ui/client_address.py).
 
-GOVQA_RATE_LIMIT          questions and feedback, default "30/minute" ("off" turns it off)
+Every request that carries a body counts against one rule: the first whose paths it matches.
+
+GOVQA_RATE_LIMIT          questions and feedback, and everything posted to the Gradio chat (its queue, its
+                          API, uploads), default "30/minute" ("off" turns it off)
 GOVQA_LOGIN_RATE_LIMIT    staff login attempts, default "5/minute"
+GOVQA_WRITE_RATE_LIMIT    every other POST, PUT, PATCH or DELETE (editors' saves, logout …), default "60/minute"
 GOVQA_RATE_LIMIT_EXEMPT   client addresses never limited, comma-separated (e.g. "127.0.0.1,::1" for a load test)
 """
 
@@ -27,9 +31,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 _PERIODS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 _LIMIT = re.compile(r"^\s*(\d+)\s*/\s*(?:(\d+(?:\.\d+)?)\s*s|(second|minute|hour|day))\s*$")
 # what a citizen's question costs, whichever door it comes through: the REST API or the Gradio chat
-QUESTION_PATHS = ("/api/ask", "/api/feedback", "/api/agent/ask", "/gradio_api/queue/join", "/gradio_api/run/",
-                  "/gradio_api/api/", "/gradio_api/call/")
+QUESTION_PATHS = ("/api/ask", "/api/feedback", "/api/agent/ask", "/gradio_api/")
 LOGIN_PATHS = ("/api/login",)
+ANY_PATH = ("/",)
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True)
@@ -51,29 +56,34 @@ class Limit:
         return cls(int(match.group(1)), period)
 
 
+def _matches(path: str, paths: tuple[str, ...]) -> bool:
+    return any(path == p or (p.endswith("/") and path.startswith(p)) for p in paths)
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
     limit: Limit
     paths: tuple[str, ...]               # exact paths, or prefixes where they end with "/"
-    methods: frozenset[str] = frozenset({"POST"})
+    excluding: tuple[str, ...] = ()      # paths that other rules count, even while those rules are off
 
     def applies(self, method: str, path: str) -> bool:
-        return method in self.methods and any(path == p or (p.endswith("/") and path.startswith(p))
-                                              for p in self.paths)
+        return method in BODY_METHODS and _matches(path, self.paths) and not _matches(path, self.excluding)
 
 
 def rules_from_env() -> tuple[list[Rule], frozenset[str]]:
     """The configured rules and exempt addresses; a malformed setting is a ValueError naming the variable."""
     rules = []
-    for name, variable, default, paths in (("questions", "GOVQA_RATE_LIMIT", "30/minute", QUESTION_PATHS),
-                                           ("login", "GOVQA_LOGIN_RATE_LIMIT", "5/minute", LOGIN_PATHS)):
+    for name, variable, default, paths, excluding in (
+            ("questions", "GOVQA_RATE_LIMIT", "30/minute", QUESTION_PATHS, ()),
+            ("login", "GOVQA_LOGIN_RATE_LIMIT", "5/minute", LOGIN_PATHS, ()),
+            ("writes", "GOVQA_WRITE_RATE_LIMIT", "60/minute", ANY_PATH, QUESTION_PATHS + LOGIN_PATHS)):
         try:
             limit = Limit.parse(os.environ.get(variable, default))
         except ValueError as exc:
             raise ValueError(f"{variable}：{exc}") from None
         if limit is not None:
-            rules.append(Rule(name, limit, paths))
+            rules.append(Rule(name, limit, paths, excluding))
     exempt = frozenset(a.strip() for a in os.environ.get("GOVQA_RATE_LIMIT_EXEMPT", "").split(",") if a.strip())
     return rules, exempt
 
@@ -110,12 +120,11 @@ class RateLimitMiddleware:
         if scope["type"] == "http" and self.rules:
             client = scope["client"][0] if scope.get("client") else ""
             if client not in self.exempt:
-                for rule in self.rules:
-                    if rule.applies(scope["method"], scope["path"]):
-                        wait = self.buckets.take((rule.name, client), rule.limit)
-                        if wait:
-                            await _too_many(send, math.ceil(wait))
-                            return
+                rule = next((r for r in self.rules if r.applies(scope["method"], scope["path"])), None)
+                wait = self.buckets.take((rule.name, client), rule.limit) if rule else 0.0
+                if wait:
+                    await _too_many(send, math.ceil(wait))
+                    return
         await self.app(scope, receive, send)
 
 

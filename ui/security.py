@@ -11,8 +11,10 @@
   "https://www.example.gov.cn"), staff pages by nobody (also `X-Frame-Options: DENY` for old browsers).
 - staff API responses (`/api/agent`, `/api/editor`, `/api/me`, `/api/login`): `Cache-Control: no-store`.
 
-Request bodies sent to /api/ are limited (GOVQA_MAX_BODY_BYTES, default 1 MiB; the largest edit of a
-long policy is far below it): a bigger one gets 413 before it is read into memory.
+Request bodies are limited on every route, the Gradio chat's included (GOVQA_MAX_BODY_BYTES, default 1 MiB;
+the largest edit of a long policy and a long chat's history are far below it): a bigger one gets 413 before
+it is read into memory. The Gradio routes that take files (`CLOSED`) answer 404: the chat takes none, and
+an upload would otherwise be kept on disk for anyone who posts one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ CHAT_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 's
             "frame-ancestors {ancestors}")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(?::\d+)?$")
 MAX_BODY_BYTES = 1 << 20
+CLOSED = ("/gradio_api/upload", "/gradio_api/process_recording")
 
 
 def frame_ancestors_from_env() -> str:
@@ -43,7 +46,8 @@ def frame_ancestors_from_env() -> str:
     return " ".join(["'self'", *origins])
 
 
-def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+def under(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether the path is one of `prefixes` or below one (a prefix ending in "/" only below it)."""
     return any(path == p.rstrip("/") or path.startswith(p if p.endswith("/") else p + "/") for p in prefixes)
 
 
@@ -69,14 +73,14 @@ class SecurityHeadersMiddleware:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000")
                 if headers.get("content-type", "").startswith("text/html"):
                     self._html(path, headers)
-                if _under(path, STAFF_API):
+                if under(path, STAFF_API):
                     headers["Cache-Control"] = "no-store"
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
     def _html(self, path: str, headers: MutableHeaders) -> None:
-        staff = _under(path, STAFF_PAGES)
+        staff = under(path, STAFF_PAGES)
         if "content-security-policy" not in headers:
             headers["Content-Security-Policy"] = self.staff_csp if staff else self.chat_csp
         if staff or "frame-ancestors 'none'" in headers["content-security-policy"]:
@@ -96,17 +100,25 @@ def max_body_from_env() -> int:
 
 
 class BodyLimitMiddleware:
-    """413 for an API request body over `max_bytes`: by its Content-Length, or, for a body sent without
-    one (chunked), once that many bytes have arrived, before the application buffers it."""
+    """413 for a request body over `max_bytes`: by its Content-Length, or, for a body sent without
+    one (chunked), once that many bytes have arrived, before the application buffers it. 404 for the
+    routes that take files."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = Headers(scope=scope).get("content-length")
+        if scope["path"].rstrip("/") in CLOSED:
+            await _error(send, 404, "本服务不接收文件上传")
+            return
+        headers = Headers(scope=scope)
+        length = headers.get("content-length")
+        if length is None and "transfer-encoding" not in headers:     # no body at all (GET, the chat's stream)
+            await self.app(scope, receive, send)
+            return
         if length is not None:
             if not length.isdigit() or int(length) > self.max_bytes:
                 await _too_large(send, self.max_bytes)
@@ -138,7 +150,11 @@ class BodyLimitMiddleware:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": f"请求内容太大（最多 {limit // 1024} KB）", "problems": []}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 413, "headers": [
+    await _error(send, 413, f"请求内容太大（最多 {limit // 1024} KB）")
+
+
+async def _error(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"error": message, "problems": []}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

@@ -59,10 +59,15 @@ class TopicsDesk:
         return {"n_messages": result["n_messages"], "n_topics": result["n_topics"], "seconds": result["seconds"]}
 
     def resolve(self, topic_id: str, record_id: str, by: str) -> dict:
-        """Link the topic to a record and index that record, so the next matching question is answered by it."""
-        with self.backend.edit_lock, self.backend.lock:    # reads the knowledge-base files, then writes the index
+        """Link the topic to a record and index that record, so the next matching question is answered by it
+        (embedded first, outside the index lock, so questions are not held up meanwhile)."""
+        with self.backend.edit_lock:                       # reads the knowledge-base files, then writes the index
+            record = self.backend.store.get(record_id)
+            if record is not None:
+                self.backend.embed_ahead([record])
             try:
-                return self.insights.resolve(topic_id, record_id, by)
+                with self.backend.lock:
+                    return self.insights.resolve(topic_id, record_id, by)
             except KeyError as exc:
                 raise Rejected(404, str(exc.args[0])) from None
             except ValueError as exc:
