@@ -34,6 +34,8 @@ ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% o
 CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead of guessing
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
+# two services both this probable in the learned order, and this close, are both put to the citizen
+CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.25, 0.3
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 
 
@@ -150,6 +152,11 @@ class Assistant:
             q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
         hits = self.retriever.run(q.search_about(state.topic_title), top_k=5)
         if own is None:
+            top = hits[0] if hits else None
+            if top is not None and self._service_of(top.record_id, top.kind) == state.topic_id \
+                    and top.score >= self.confirm_min(top.kind):
+                # the conversation is evidence too: a plausible record of the service talked about answers
+                top.score = max(top.score, self.answer_min(top.kind))
             return hits, None
         own.score = max(own.score, self.answer_min(own.kind))
         return [own] + [h for h in hits if h.record_id != own.record_id], own
@@ -291,7 +298,8 @@ class Assistant:
         covers one special case, the guide the service as a whole); the session remembers them for "1"/"2" replies."""
         listed: list[tuple[str, str, str]] = []
         for h in hits[:3]:
-            if h.score < min_score:
+            # a record as probable as CLARIFY_ORDER_FLOOR in the learned order is an option too
+            if h.score < min_score and h.features.get("order", 0.0) < CLARIFY_ORDER_FLOOR:
                 continue
             listed.append((h.record_id, h.title, h.kind))
             guide_id = getattr(self.index.record(h.record_id), "related_guide", "")
@@ -317,12 +325,22 @@ class Assistant:
                    for w in q.content_words if len(w) >= 2)
 
     def _should_clarify(self, hits: list[RecordHit]) -> bool:
-        if len(hits) < 2:
+        """Two guides of different services both answer, about as well, and the question names neither by
+        its full name: "提取公积金要什么材料" (租房, 购房 or 销户提取?), "营业执照怎么办" (个体户 or 公司?)."""
+        if not hits:
             return False
-        a, b = hits[0], hits[1]
-        if a.route == "faq" or a.features.get("title") or a.kind != "guide" or b.kind != "guide":
+        a = hits[0]
+        if a.route == "faq" or a.features.get("title") or a.kind != "guide":
             return False
-        return a.score >= self.answer_min(a.kind) and b.score >= self.answer_min(b.kind) and a.fused - b.fused < CLARIFY_MARGIN
+        others = [h for h in hits[1:4] if h.kind == "guide" and h.record_id != a.record_id]
+        if not others:
+            return False
+        b = others[0]
+        if "order" in a.features:  # the learned order: how probable each is, and how close the two are
+            return (a.score >= self.confirm_min(a.kind) and b.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR
+                    and a.features["order"] - b.features.get("order", 0.0) < CLARIFY_ORDER_MARGIN)
+        return (a.score >= self.answer_min(a.kind) and b.score >= self.answer_min(b.kind)
+                and a.fused - b.fused < CLARIFY_MARGIN)
 
     def _compose(self, q: ParsedQuery, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
         if isinstance(record, ServiceGuide):

@@ -24,7 +24,8 @@ from eval.corpus import corpus_records
 from eval.retrieval import load_equivalents, load_questions, load_unanswerable
 from indexing.embedder import Embedder
 from indexing.index import KnowledgeIndex
-from indexing.learned import CANDIDATE_FEATURES, DECISION_FEATURES, RANKED, candidate_matrix, decision_matrix
+from indexing.learned import (CANDIDATE_FEATURES, DECISION_FEATURES, RANKED, answer_matrix, candidate_matrix,
+                              decision_matrix)
 from indexing.retriever import HybridRetriever, RecordHit
 from indexing.scorers import RetrievalConfig
 from knowledge.loaders import load_knowledge_base
@@ -110,51 +111,81 @@ def rerank_scores(model: dict, e: Example) -> np.ndarray:
     return ((candidate_matrix(e.hits) - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["weights"])
 
 
-def _top(model: dict, e: Example) -> tuple[np.ndarray, int]:
-    scores = rerank_scores(model, e)
-    routed = [i for i, h in enumerate(e.hits) if h.route == "faq"]
-    return scores, routed[0] if routed else int(np.argmax(scores))
-
-
 def _trainable(e: Example) -> bool:
     return e.service and bool(e.relevant) and any(h.record_id in e.relevant for h in e.hits)
 
 
-def fit(examples: list[Example]) -> dict:
+def fit(examples: list[Example], floors: dict[str, dict[str, float]] | None = None) -> dict:
     folds = np.arange(len(examples)) % FOLDS
-    # out-of-fold re-ranking, then the decision on the first candidate
+    # out-of-fold re-ranking; then the answer probability of every candidate, fitted on all candidates
     rerankers = [fit_rerank([e for e, f in zip(examples, folds) if f != k and _trainable(e)]) for k in range(FOLDS)]
-    rows, labels, kinds = [], [], []
-    for e, f in zip(examples, folds):
-        scores, top = _top(rerankers[f], e)
-        rows.append(decision_matrix(e.hits, scores)[top])
-        labels.append(int(e.hits[top].record_id in e.relevant))
-        kinds.append(threshold_kind(e.hits[top].kind))
-    x, y, kind = np.array(rows), np.array(labels), np.array(kinds)
-    oof = np.zeros(len(y))
-    for f in range(FOLDS):
-        train, test = folds != f, folds == f
-        mean, scale = _standardise(x[train])
-        m = LogisticRegression(C=DECISION_C, max_iter=5000).fit((x[train] - mean) / scale, y[train])
-        oof[test] = m.predict_proba((x[test] - mean) / scale)[:, 1]
-    answer = _best_thresholds(examples, oof, y, kind)
-    mean, scale = _standardise(x)
-    decision = LogisticRegression(C=DECISION_C, max_iter=5000).fit((x - mean) / scale, y)
+    rows, labels, owner = [], [], []
+    for n, (e, f) in enumerate(zip(examples, folds)):
+        rows.append(decision_matrix(e.hits, rerank_scores(rerankers[f], e)))
+        labels += [int(h.record_id in e.relevant) for h in e.hits]
+        owner += [n] * len(e.hits)
+    x, y, owner = np.vstack(rows), np.array(labels), np.array(owner)
+    order = _out_of_fold(x, y, folds[owner])
+    # the answer decision on the candidate put first, with its order probability and lead
+    firsts, right, kind = [], [], []
+    for n, e in enumerate(examples):
+        mine = owner == n
+        i = _first(e, order[mine])
+        firsts.append(answer_matrix(x[mine], order[mine])[i])
+        right.append(int(e.hits[i].record_id in e.relevant))
+        kind.append(threshold_kind(e.hits[i].kind))
+    z, right, kind = np.array(firsts), np.array(right), np.array(kind)
+    p = _out_of_fold(z, right, folds)
+    answer = _best_thresholds(examples, p, right, kind, floors or {})
     return {
         "candidate_features": list(CANDIDATE_FEATURES), "decision_features": list(DECISION_FEATURES),
         "rerank": fit_rerank([e for e in examples if _trainable(e)]),
-        "decision": {"mean": mean.tolist(), "scale": scale.tolist(), "weights": decision.coef_[0].tolist(),
-                     "intercept": float(decision.intercept_[0])},
-        "thresholds": {k: {"answer": round(t, 3), "confirm": round(max(0.2, t - CLARIFY_BAND), 3)}
+        "order": _logistic_model(x, y), "decision": _logistic_model(z, right),
+        "thresholds": {k: {"answer": round(t, 3), "confirm": round(max(0.1, t - CLARIFY_BAND), 3)}
                        for k, t in answer.items()},
-        "figures": figures(examples, oof >= np.array([answer[k] for k in kind]), y),
+        "figures": figures(examples, p >= np.array([answer[k] for k in kind]), right),
     }
 
 
-def _best_thresholds(examples: list[Example], p: np.ndarray, y: np.ndarray, kind: np.ndarray) -> dict[str, float]:
-    """The pair of thresholds (notice first, service first) with the best total over all questions."""
+def _out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    p = np.zeros(len(y))
+    for k in range(FOLDS):
+        train, test = folds != k, folds == k
+        mean, scale = _standardise(x[train])
+        m = LogisticRegression(C=DECISION_C, max_iter=5000).fit((x[train] - mean) / scale, y[train])
+        p[test] = m.predict_proba((x[test] - mean) / scale)[:, 1]
+    return p
+
+
+def _logistic_model(x: np.ndarray, y: np.ndarray) -> dict:
+    mean, scale = _standardise(x)
+    m = LogisticRegression(C=DECISION_C, max_iter=5000).fit((x - mean) / scale, y)
+    return {"mean": mean.tolist(), "scale": scale.tolist(), "weights": m.coef_[0].tolist(),
+            "intercept": float(m.intercept_[0])}
+
+
+def _first(e: Example, probabilities: np.ndarray) -> int:
+    """The candidate put first: a FAQ routed by its phrasing, else the most probable."""
+    routed = [i for i, h in enumerate(e.hits) if h.route == "faq"]
+    return routed[0] if routed else int(np.argmax(probabilities))
+
+
+def _best_thresholds(examples: list[Example], p: np.ndarray, y: np.ndarray, kind: np.ndarray,
+                     floors: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The pair of thresholds (notice first, service first) with the best total over all questions, among
+    those that keep each set's floor (fit.yml: a share answered, or not answered, not to go below)."""
     answerable = np.array([bool(e.relevant) for e in examples])
-    grid = np.round(np.arange(0.2, 0.91, 0.05), 2)
+    names = np.array([e.set_name for e in examples])
+    grid = np.round(np.arange(0.1, 0.91, 0.025), 3)
+
+    def keeps_floors(t_policy: float, t_service: float) -> bool:
+        answered = p >= np.where(kind == "policy", t_policy, t_service)
+        for name, floor in floors.items():
+            m = names == name
+            if m.any() and (answered[m].mean() < floor.get("answered", 0.0)
+                            or 1 - answered[m].mean() < floor.get("not_answered", 0.0)):
+                return False
+        return True
 
     def utility(t_policy: float, t_service: float) -> float:
         answered = p >= np.where(kind == "policy", t_policy, t_service)
@@ -162,7 +193,9 @@ def _best_thresholds(examples: list[Example], p: np.ndarray, y: np.ndarray, kind
         lost = (answered & answerable & (y == 0)).sum() + (answered & ~answerable).sum()
         return float(gained - lost)
 
-    best = max(((a, b) for a in grid for b in grid), key=lambda pair: utility(*pair))
+    pairs = [(a, b) for a in grid for b in grid]
+    pairs = [pair for pair in pairs if keeps_floors(*pair)] or pairs
+    best = max(pairs, key=lambda pair: utility(*pair))
     return {"policy": float(best[0]), "service": float(best[1])}
 
 
@@ -187,6 +220,8 @@ def figures(examples: list[Example], answered: np.ndarray, y: np.ndarray) -> dic
 
 
 def run_fit(plan: Path, embedder: Embedder, out: Path) -> dict:
-    model = fit(collect(plan, embedder))
+    floors = {name: s["floor"] for kb in yaml.safe_load(plan.read_text(encoding="utf-8"))["knowledge_bases"].values()
+              for name, s in kb["sets"].items() if "floor" in s}
+    model = fit(collect(plan, embedder), floors)
     out.write_text(json.dumps(model, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return model

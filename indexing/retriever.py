@@ -261,8 +261,11 @@ class HybridRetriever:
             return hits
         scores = self.learned.rerank_scores(head) if self.config.on("rerank") else -np.arange(len(head), dtype=float)
         if self.config.on("decision"):
-            for h, p in zip(head, self.learned.answer_probability(head, scores)):
+            order = self.learned.order_probability(head, scores)
+            for h, p, r, o in zip(head, self.learned.answer_probability(head, scores, order), scores, order):
                 h.score = 0.99 if h.route == "faq" else round(float(p), 4)
+                h.features.update(rerank=float(r), order=float(o))
+            scores = order  # candidates in the order of the probability that they are right
         order = sorted(range(len(head)), key=lambda i: (head[i].route != "faq", -scores[i]))
         return [head[i] for i in order] + tail
 

@@ -113,10 +113,10 @@ CONVERSATIONS = [
 
 
 def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_service_or_asks_again(assistant):
-    """"要多少钱" after being offered 往来港澳通行证 alone is about it; after being offered several services
-    it is asked again which one, and the aspect is kept for the answer to the choice."""
+    """"要多少钱" after 往来港澳通行证 is about it; after being offered several services it is asked again
+    which one, and the aspect is kept for the answer to the choice."""
     first = assistant.ask("去香港个人游签住 一次最多能呆几天")
-    assert first.decision == "clarify" and [o["record_id"] for o in first.options] == ["g-hk-macao-permit"]
+    assert first.answered and first.citations[0].record_id == "g-hk-macao-permit"
     answer = assistant.ask("要多少钱", session_id=first.session_id)
     assert answer.answered and answer.citations[0].record_id == "g-hk-macao-permit"
     assert answer.citations[0].section == "收费标准"
