@@ -234,10 +234,21 @@ def editor_restore(record_id: str, number: int, request: Request,
     return editing.restore(_backend(request), record_id, number, author=user.name)
 
 
-@router.get("/editor/demand", summary="需求信号：拒答、需澄清和被点踩的问题，最新在前，附次数")
+class DemandResolve(BaseModel):
+    key: str = Field(min_length=1, max_length=600, description="需求条目的 key")
+    record_id: str = Field(default="", max_length=128, description="为它写的记录 id（可空）")
+
+
+@router.get("/editor/demand", summary="需求信号：拒答、需确认、被点踩、坐席转办或未解答的问题，按事项归并，最新在前")
 def editor_demand(request: Request, limit: int = Query(default=200, ge=1, le=1000),
                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
-    return {"signals": _backend(request).log.demand_signals(limit)}
+    return _topics(request).demand(limit)
+
+
+@router.post("/editor/demand/resolve", summary="标记一条需求已解决（离开列表，再被问到且未答上时回来）")
+def editor_demand_resolve(body: DemandResolve, request: Request,
+                          user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return _topics(request).resolve_demand(body.key, body.record_id, by=user.name)
 
 
 # ---- demand topics (editor console) -----------------------------------------------
