@@ -217,14 +217,16 @@ class Assistant:
         if chosen is None and self._should_clarify(hits):
             # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
             named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
-            return self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
-                                   "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
+            asked = self._ask_which(q, hits, state, ANSWER_MIN * 0.8,
+                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
+            return self._answer_only_option(q, hits, state, asked) or asked
         top = chosen or (hits[0] if hits else None)
         if (chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN
                 and self._sibling_answers(top, hits[1:3])):
             top = replace(top, score=ANSWER_MIN)
         if chosen is None and top is not None and CONFIRM_MIN <= top.score < ANSWER_MIN:
-            return self._ask_which(q, hits, state, CONFIRM_MIN, not_found)
+            asked = self._ask_which(q, hits, state, CONFIRM_MIN, not_found)
+            return self._answer_only_option(q, hits, state, asked) or asked
         record = self.index.record(top.record_id) if top is not None and top.score >= ANSWER_MIN else None
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
@@ -292,6 +294,24 @@ class Assistant:
         state.options, state.pending_aspect = options, q.aspect
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
+
+    def _answer_only_option(self, q: ParsedQuery, hits: list[RecordHit], state: SessionState,
+                            asked: Answer) -> Answer | None:
+        """A clarifying question with a single option asks nothing: answer from that record, saying that it is
+        only the closest match (None when there is more than one option)."""
+        record = self.index.record(asked.options[0]["record_id"]) if len(asked.options) == 1 else None
+        if record is None:
+            return None
+        state.options, state.pending_aspect = [], "general"
+        guide_id = record.id if record.kind == "guide" else getattr(record, "related_guide", "")
+        guide = self.index.record(guide_id) if guide_id else None
+        state.topic_id, state.topic_title = (guide.id, guide.title) if guide else (record.id, record.title)
+        top = next((h for h in hits if h.record_id == record.id), None) or RecordHit(
+            record.id, record.kind, record.title, CONFIRM_MIN, 0.0)
+        answer = self._compose(q, top, record, hits)
+        answer.notices.append(f"没有找到与问题完全对应的内容，以上是最接近的《{record.title}》，仅供参考；"
+                              "如果不是您要问的，请换个说法。")
+        return answer
 
     def _names_one_of(self, q: ParsedQuery, records: list[tuple[str, str]]) -> bool:
         """Whether a content word of the question is part of the names of one of these (id, title) records,

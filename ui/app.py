@@ -18,7 +18,7 @@ from assistant.settings import Settings
 from ui import api, errors, pages
 from ui.auth import Accounts
 from ui.backend import Backend
-from ui.citizen import CSS, THEME, citizen_chat
+from ui.citizen import CSS, HEAD, THEME, citizen_chat
 from ui.rate_limit import RateLimitMiddleware, rules_from_env
 from ui.security import BodyLimitMiddleware, SecurityHeadersMiddleware, frame_ancestors_from_env, max_body_from_env
 from ui.topics import TopicsDesk
@@ -50,7 +50,7 @@ def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | No
     app.include_router(pages.router)
     app.mount("/ui", StaticFiles(directory=pages.STATIC), name="ui-static")
     return gr.mount_gradio_app(app, citizen_chat(backend), path="/", footer_links=[], theme=THEME, css=CSS,
-                               show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
+                               head=HEAD, show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
 
 
 def serve(settings: Settings, assistant: Assistant, host: str, port: int) -> None:

@@ -49,10 +49,16 @@ def clarifying_lines(answer: Answer) -> list[str]:
     return ["请问您咨询的是下面哪一项？"] + [f"{o['n']}. {o['title']}" for o in answer.options]
 
 
+def item_lines(text: str) -> list[str]:
+    """The lines of an answer with each numbered item on its own line: a quoted passage of a list field
+    runs its items together ("…居民户口簿2. 符合标准的相片…"), since its sentences are joined as one text."""
+    return _RUN_TOGETHER.sub("\n", text).splitlines()
+
+
 def _lines(text: str) -> list[str]:
     """Answer text as spoken lines: no citation markers, no "还可以问" filler, one numbered item a line."""
-    text = _RUN_TOGETHER.sub("\n", _MARKERS.sub("", text))
-    return [line.strip() for line in text.splitlines() if line.strip() and line.strip() != FOLLOW_UP_HINT]
+    lines = (line.strip() for line in item_lines(_MARKERS.sub("", text)))
+    return [line for line in lines if line and line != FOLLOW_UP_HINT]
 
 
 def _field_of(section: str) -> str:
