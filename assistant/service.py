@@ -26,7 +26,7 @@ from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
 from language.question import MAX_QUESTION_CHARS
 from language.text import normalize
-from language.understanding import ParsedQuery, is_question_word, understand
+from language.understanding import ParsedQuery, content_words, is_question_word, understand
 
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
                       # (dev meets both targets only between 0.661 and 0.668)
@@ -298,9 +298,11 @@ class Assistant:
     def _answer_only_option(self, q: ParsedQuery, hits: list[RecordHit], state: SessionState,
                             asked: Answer) -> Answer | None:
         """A clarifying question with a single option asks nothing: answer from that record, saying that it is
-        only the closest match (None when there is more than one option)."""
+        only the closest match. None when there is more than one option, or when the question holds a word the
+        knowledge base never uses ("二手车过户" is close to 二手房过户, but about something else)."""
         record = self.index.record(asked.options[0]["record_id"]) if len(asked.options) == 1 else None
-        if record is None:
+        words = content_words(q.search.text, q.vocabulary.lexicon)
+        if record is None or any(len(w) >= 2 and not is_question_word(w) and not q.vocabulary.knows(w) for w in words):
             return None
         state.options, state.pending_aspect = [], "general"
         guide_id = record.id if record.kind == "guide" else getattr(record, "related_guide", "")

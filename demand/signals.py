@@ -9,6 +9,8 @@ together with it. Courtesy and arithmetic are nobody's demand. A question asked 
 - noise: courtesy alone, arithmetic (`demand_noise` in patterns.yml);
 - a follow-up: no word of its own beyond what the knowledge base uses without naming a service; it is
   attached to the service of the conversation's last answer, and left out when there was none;
+- a short question naming no service ("能插队吗"): attached to the conversation's service like a follow-up,
+  and listed on its own when there was none (its unknown word may be the demand: "狗证多久能办好");
 - a demand of its own, with mistyped words read as the knowledge base spells them (身份正 → 身份证).
 
 Signals are questions refused or clarified, answers marked 👎, and questions a hotline agent recorded as
@@ -44,7 +46,7 @@ CREATE TABLE IF NOT EXISTS resolved (
 
 @dataclass(frozen=True)
 class Reading:
-    kind: str        # demand | follow_up | noise
+    kind: str        # demand | short | follow_up | noise
     text: str        # as the knowledge base spells it, courtesy set aside
 
 
@@ -99,10 +101,11 @@ class DemandReader:
         if language_data().pattern("demand_noise").search(q.text):
             return Reading("noise", q.text)
         words = [w for w in q.content_words if not is_question_word(w)]
-        known = all(self.vocabulary.knows(w) and not any(w in n for n in self.names) for w in words)
-        if not words or (known and len(q.text) <= FOLLOW_UP_MAX_CHARS):
+        names_service = any(len(w) >= 2 and any(w in n for n in self.names) for w in words)
+        short = len(q.text) <= FOLLOW_UP_MAX_CHARS and not names_service
+        if not words or (short and all(self.vocabulary.knows(w) for w in words)):
             return Reading("follow_up", q.search.text)
-        return Reading("demand", q.search.text)
+        return Reading("short" if short else "demand", q.search.text)
 
     def service_of(self, record_id: str) -> str:
         """The guide a record is about: itself, or a FAQ's guide ("" for a policy)."""
@@ -129,9 +132,9 @@ def read_rows(rows: list[dict], reader: DemandReader) -> tuple[list[tuple[dict, 
         if reading.kind == "noise":
             left_out["noise"] += 1
             continue
-        if reading.kind == "follow_up":
+        if reading.kind in ("follow_up", "short"):
             service = last_service.get(row["session_id"], "")
-            if not service:
+            if not service and reading.kind == "follow_up":
                 left_out["follow_up"] += 1
                 continue
         if row["decision"] == "answered":

@@ -112,11 +112,13 @@ CONVERSATIONS = [
 ]
 
 
-def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_service_or_asks_again(assistant):
-    """"要多少钱" after being offered 往来港澳通行证 alone is about it; after being offered several services
-    it is asked again which one, and the aspect is kept for the answer to the choice."""
+def test_a_single_option_is_answered_and_a_reply_asking_only_an_aspect_among_several_asks_again(assistant):
+    """A clarifying question offering 往来港澳通行证 alone would ask nothing: it is answered, with a notice that it
+    is only the closest match, and "要多少钱" is about it; after being offered several services, "要带什么材料"
+    is asked again which one, and the aspect is kept for the answer to the choice."""
     first = assistant.ask("去香港个人游签住 一次最多能呆几天")
-    assert first.decision == "clarify" and [o["record_id"] for o in first.options] == ["g-hk-macao-permit"]
+    assert first.answered and first.citations[0].record_id == "g-hk-macao-permit" and not first.options
+    assert any("最接近的《往来港澳通行证及签注签发》" in n for n in first.notices)
     answer = assistant.ask("要多少钱", session_id=first.session_id)
     assert answer.answered and answer.citations[0].record_id == "g-hk-macao-permit"
     assert answer.citations[0].section == "收费标准"
