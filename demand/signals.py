@@ -7,10 +7,12 @@ together with it. Courtesy and arithmetic are nobody's demand. A question asked 
 (or one an editor wrote a record for) is settled. So each logged question is read once:
 
 - noise: courtesy alone, arithmetic (`demand_noise` in patterns.yml);
-- a follow-up: no word of its own beyond what the knowledge base uses without naming a service; it is
-  attached to the service of the conversation's last answer, and left out when there was none;
-- a short question naming no service ("能插队吗"): attached to the conversation's service like a follow-up,
-  and listed on its own when there was none (its unknown word may be the demand: "狗证多久能办好");
+- a follow-up: nothing but aspect wording and words that name no service (as the assistant reads it); it is
+  attached to the service of the conversation's last answer, and left out when there was none (the
+  assistant only asked which service was meant);
+- a short question naming no service: attached to the conversation's service when the assistant took it as
+  a follow-up (searched it with that service), else listed on its own with the service talked about before
+  it as context ("能插队吗", asked after 护照; "我家的狗需要办狗证吗" after 居住证 is no question about 居住证);
 - a demand of its own, with mistyped words read as the knowledge base spells them (身份正 → 身份证).
 
 Signals are questions refused or clarified, answers marked 👎, and questions a hotline agent recorded as
@@ -57,13 +59,15 @@ class _Item:
     service: dict | None
     rows: list[dict] = field(default_factory=list)          # the signals, oldest first
     settled_at: float = 0.0                                  # last time the same question was answered well
+    asked_after: dict[str, dict] = field(default_factory=dict)   # services talked about just before it
 
     def as_json(self, resolution: dict | None) -> dict:
         last = self.rows[-1]
         outcomes = Counter(r["outcome"] for r in self.rows if r["outcome"] in ("transferred", "unanswered"))
         notes = [r["notes"] for r in self.rows if r["notes"]]
         return {
-            "key": self.key, "question": self.question, "service": self.service, "decision": last["decision"],
+            "key": self.key, "question": self.question, "service": self.service,
+            "asked_after": list(self.asked_after.values()), "decision": last["decision"],
             "count": len(self.rows), "unhelpful": sum(r["unhelpful"] for r in self.rows),
             "comments": [c for r in self.rows for c in r["comments"]][-3:],
             "transferred": outcomes["transferred"], "unanswered": outcomes["unanswered"],
@@ -103,7 +107,7 @@ class DemandReader:
         words = [w for w in q.content_words if not is_question_word(w)]
         names_service = any(len(w) >= 2 and any(w in n for n in self.names) for w in words)
         short = len(q.text) <= FOLLOW_UP_MAX_CHARS and not names_service
-        if not words or (short and all(self.vocabulary.knows(w) for w in words)):
+        if not words:
             return Reading("follow_up", q.search.text)
         return Reading("short" if short else "demand", q.search.text)
 
@@ -121,26 +125,29 @@ def is_signal(row: dict) -> bool:
     return row["decision"] != "answered" or row["unhelpful"] > 0 or row["outcome"] in ("transferred", "unanswered")
 
 
-def read_rows(rows: list[dict], reader: DemandReader) -> tuple[list[tuple[dict, str, str]], Counter]:
-    """Each row that is not noise, as (row, its text, the service it is about or ""), in time order; and how
-    many were left out and why. A follow-up takes the service of its conversation's last answer."""
+def read_rows(rows: list[dict], reader: DemandReader) -> tuple[list[tuple[dict, str, str, str]], Counter]:
+    """Each row that is not noise, as (row, its text, the service it is about or "", the service talked about
+    just before it or ""), in time order; and how many were left out and why. A follow-up takes the service
+    of its conversation's last answer."""
     last_service: dict[str, str] = {}
     kept, left_out = [], Counter()
     for row in rows:
         reading = reader.read(row["question"])
-        service = ""
+        service = before = ""
         if reading.kind == "noise":
             left_out["noise"] += 1
             continue
         if reading.kind in ("follow_up", "short"):
             service = last_service.get(row["session_id"], "")
+            if reading.kind == "short" and service not in {reader.service_of(r) for r in row["top_ids"]}:
+                service, before = "", service    # the assistant did not take it as a follow-up
             if not service and reading.kind == "follow_up":
                 left_out["follow_up"] += 1
                 continue
         if row["decision"] == "answered":
             answered = reader.service_of(row["record_id"] or (row["top_ids"] or [""])[0])
             last_service[row["session_id"]] = answered or service
-        kept.append((row, reading.text, service))
+        kept.append((row, reading.text, service, before))
     return kept, left_out
 
 
@@ -160,7 +167,7 @@ class DemandView:
         since = time.time() - WINDOW_DAYS * 86400
         kept, left_out = read_rows(self.log.recent(since), reader)
         items: dict[str, _Item] = {}
-        for row, text, service in kept:
+        for row, text, service, before in kept:
             key = f"{service}|{normalize(text)}"
             item = items.get(key)
             if item is None:
@@ -169,6 +176,8 @@ class DemandView:
                 item.service = reader.service(reader.service_of(row["record_id"]))
             if is_signal(row):
                 item.rows.append(row)
+                if before and reader.service(before):
+                    item.asked_after[before] = reader.service(before)
             else:
                 item.settled_at = row["ts"]
         resolutions = {key: {"record_id": r, "by": b, "ts": t} for key, r, b, t in
@@ -197,7 +206,7 @@ def demand_messages(log: DemandLog, reader: DemandReader, since: dt.datetime | N
     follow-up prefixed with its service's name, mistyped words as the knowledge base spells them."""
     kept, _ = read_rows(log.recent(since.timestamp() if since else 0.0, limit=10**9), reader)
     out = []
-    for row, text, service in kept:
+    for row, text, service, _ in kept:
         if not is_signal(row):
             continue
         title = reader.guides[service].name if service in reader.guides else ""

@@ -366,7 +366,7 @@ def test_the_demand_view_lists_what_to_write_and_drops_what_is_settled(web):
     assert "网上能办吗" not in questions and "1+1等于几" not in questions
     assert view["left_out"]["follow_up"] >= 1 and view["left_out"]["noise"] >= 1
     queue = next(i for i in view["signals"] if i["question"] == "能插队吗")
-    assert queue["service"] == {"id": "g-passport", "title": "普通护照签发（首次申请、换发、补发）"}
+    assert queue["asked_after"] == [{"id": "g-passport", "title": "普通护照签发（首次申请、换发、补发）"}]
     parrot = next(i for i in view["signals"] if i["question"] == "养的鹦鹉要办证吗")
     assert parrot["count"] == 2 and parrot["decision"] == "refused" and "暂不作答" in parrot["answer"]
 

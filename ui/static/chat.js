@@ -26,6 +26,11 @@
         label(node, "示例问题：" + plain(node));
       }
     });
+    // Gradio gives the example buttons a role=list parent without listitems (axe: aria-required-children)
+    chat.querySelectorAll(".examples[role=list]").forEach((node) => {
+      node.setAttribute("role", "group");
+      label(node, "示例问题");
+    });
     chat.querySelectorAll("[data-testid=user]").forEach((node) => label(node, "您的提问：" + plain(node)));
     chat.querySelectorAll("[data-testid=bot]").forEach((node) => label(node, "回答：" + plain(node)));
   }

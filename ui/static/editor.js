@@ -269,7 +269,9 @@ function demandRow(s) {
     el("td", {}, s.question,
       s.comments.length ? el("div", {class: "small"}, "市民留言：" + s.comments.join("；")) : null,
       s.notes.length ? el("div", {class: "small"}, "坐席记录：" + s.notes.join("；")) : null),
-    el("td", {}, s.service ? recordLink(s.service.id, s.service.title) : el("span", {class: "muted"}, "未涉及现有事项")),
+    el("td", {}, s.service ? recordLink(s.service.id, s.service.title)
+      : s.asked_after.length ? el("span", {}, "此前在问：", s.asked_after.map((a, i) => [i ? "、" : "", recordLink(a.id, a.title)]))
+        : el("span", {class: "muted"}, "未涉及现有事项")),
     el("td", {}, demandState(s)),
     el("td", {class: "num"}, s.count),
     el("td", {}, new Date(s.last_seen * 1000).toLocaleString("zh-CN")),
