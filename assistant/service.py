@@ -5,6 +5,7 @@ Decisions use the retriever's calibrated score:
 - clarify:  the top two are different services, both plausible and close, and the question names neither;
             or the best match is only plausible (CONFIRM_MIN ≤ score < ANSWER_MIN): we ask before answering
             (and say that nothing matched exactly when no word of the question is in the services' names);
+            a question that would offer one option is answered from it, with a notice that it is the closest match;
 - refused:  nothing plausible; the reply says so, suggests near services, gives the hotline.
 Every question is logged (masked); refused ones are the demand signal.
 """

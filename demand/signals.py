@@ -7,7 +7,8 @@ together with it. Courtesy and arithmetic are nobody's demand. A question asked 
 (or one an editor wrote a record for) is settled. So each logged question is read once:
 
 - noise: courtesy alone, arithmetic (`demand_noise` in patterns.yml);
-- a follow-up: nothing but aspect wording and words that name no service (as the assistant reads it); it is
+- a follow-up: nothing but aspect wording and words that name no service (as the assistant reads it), or a
+  fragment of a few characters the knowledge base knows ("一次"); it is
   attached to the service of the conversation's last answer, and left out when there was none (the
   assistant only asked which service was meant);
 - a short question naming no service: attached to the conversation's service when the assistant took it as
@@ -38,6 +39,7 @@ from language.text import normalize
 from language.understanding import Vocabulary, is_question_word, understand
 
 FOLLOW_UP_MAX_CHARS = 25          # longer questions carry their own subject
+FRAGMENT_CHARS = 4                # "一次", "几天": a reply, not a question, when its words name no service
 WINDOW_DAYS = 90
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS resolved (
@@ -89,7 +91,9 @@ class DemandReader:
         records = load_knowledge_base(kb_dir).records
         self.guides = {r.id: r for r in records if isinstance(r, ServiceGuide)}
         self.faq_guides = {r.id: r.related_guide for r in records if isinstance(r, FAQ) and r.related_guide}
-        self.names = [normalize(n) for g in self.guides.values() for n in (g.name, *g.aliases)]
+        # the words of the guides' names: "护照" names a service, "一次" (in "第一次办身份证") does not
+        self.name_words = {w for g in self.guides.values() for n in (g.name, *g.aliases)
+                           for w in vocabulary.lexicon.cut(normalize(n)) if len(w) >= 2}
         self._cache: dict[str, Reading] = {}
 
     def read(self, question: str) -> Reading:
@@ -105,9 +109,10 @@ class DemandReader:
         if language_data().pattern("demand_noise").search(q.text):
             return Reading("noise", q.text)
         words = [w for w in q.content_words if not is_question_word(w)]
-        names_service = any(len(w) >= 2 and any(w in n for n in self.names) for w in words)
+        names_service = any(w in self.name_words for w in words)
         short = len(q.text) <= FOLLOW_UP_MAX_CHARS and not names_service
-        if not words:
+        fragment = len(q.text) <= FRAGMENT_CHARS and all(self.vocabulary.knows(w) for w in words)
+        if not words or (fragment and not names_service):
             return Reading("follow_up", q.search.text)
         return Reading("short" if short else "demand", q.search.text)
 

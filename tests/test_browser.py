@@ -453,7 +453,7 @@ def test_citizen_chat_reads_well_by_keyboard_and_screen_reader(page, server):
     assert any(r["comments"] == ["没说照片的尺寸"] and r["unhelpful"] == 1 for r in server.backend.log.recent())
 
     chat_ask(page, "结婚登记")
-    expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(2)
+    expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(3)
     page.locator("#govqa-chat button[aria-label='清空对话']").click()            # 🗑: a new conversation
     chat_ask(page, "那要多少钱")
     expect(page.locator("#govqa-chat [data-testid=bot]").last).to_contain_text("哪项业务")
