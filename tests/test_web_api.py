@@ -367,6 +367,10 @@ def test_the_demand_view_lists_what_to_write_and_drops_what_is_settled(web):
     assert view["left_out"]["follow_up"] >= 1 and view["left_out"]["noise"] >= 1
     queue = next(i for i in view["signals"] if i["question"] == "能插队吗")
     assert queue["asked_after"] == [{"id": "g-passport", "title": "普通护照签发（首次申请、换发、补发）"}]
+    typo = ask("身份正丢了怎么补办")                       # answered, then marked 👎
+    web.post("/api/feedback", json={"question_id": typo["question_id"], "helpful": False})
+    view = editor.get("/api/editor/demand").json()
+    assert "身份证丢了怎么补办" in [i["question"] for i in view["signals"]]     # as the knowledge base spells it
     parrot = next(i for i in view["signals"] if i["question"] == "养的鹦鹉要办证吗")
     assert parrot["count"] == 2 and parrot["decision"] == "refused" and "暂不作答" in parrot["answer"]
 
