@@ -12,8 +12,9 @@ together with it. Courtesy and arithmetic are nobody's demand. A question asked 
   attached to the service of the conversation's last answer, and left out when there was none (the
   assistant only asked which service was meant);
 - a short question naming no service: attached to the conversation's service when the assistant took it as
-  a follow-up (searched it with that service), else listed on its own with the service talked about before
-  it as context ("能插队吗", asked after 护照; "我家的狗需要办狗证吗" after 居住证 is no question about 居住证);
+  a follow-up (searched it with that service) and all its words are the knowledge base's, else listed on its
+  own with the service talked about before it as context ("能插队吗", asked after 护照; "我家的狗需要办狗证吗"
+  after 居住证 is no question about 居住证: 狗证 is a subject of its own);
 - a demand of its own, with mistyped words read as the knowledge base spells them (身份正 → 身份证).
 
 Signals are questions refused or clarified, answers marked 👎, and questions a hotline agent recorded as
@@ -52,6 +53,7 @@ CREATE TABLE IF NOT EXISTS resolved (
 class Reading:
     kind: str        # demand | short | follow_up | noise
     text: str        # as the knowledge base spells it, courtesy set aside
+    known: bool = True   # every word is one the knowledge base uses ("狗证" is not: a subject of its own)
 
 
 @dataclass
@@ -114,7 +116,7 @@ class DemandReader:
         fragment = len(q.text) <= FRAGMENT_CHARS and all(self.vocabulary.knows(w) for w in words)
         if not words or (fragment and not names_service):
             return Reading("follow_up", q.search.text)
-        return Reading("short" if short else "demand", q.search.text)
+        return Reading("short" if short else "demand", q.search.text, all(self.vocabulary.knows(w) for w in words))
 
     def service_of(self, record_id: str) -> str:
         """The guide a record is about: itself, or a FAQ's guide ("" for a policy)."""
@@ -144,8 +146,9 @@ def read_rows(rows: list[dict], reader: DemandReader) -> tuple[list[tuple[dict, 
             continue
         if reading.kind in ("follow_up", "short"):
             service = last_service.get(row["session_id"], "")
-            if reading.kind == "short" and service not in {reader.service_of(r) for r in row["top_ids"]}:
-                service, before = "", service    # the assistant did not take it as a follow-up
+            if reading.kind == "short" and (not reading.known
+                                            or service not in {reader.service_of(r) for r in row["top_ids"]}):
+                service, before = "", service    # a subject of its own, or not taken as a follow-up
             if not service and reading.kind == "follow_up":
                 left_out["follow_up"] += 1
                 continue

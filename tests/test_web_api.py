@@ -308,7 +308,8 @@ def test_hotline_script_reads_whole_lists_and_a_refusal_names_the_department_to_
     assert data["sources"][0]["band"] == "high" and {s["band"] for s in data["sources"]} <= {"high", "medium", "low"}
     assert not any("又称" in p["text"] for s in data["sources"] for p in s["passages"])
 
-    refused = agent.post("/api/agent/ask", json={"question": "我家的狗需要办狗证吗"}).json()
+    refused = agent.post("/api/agent/ask", json={"question": "我家的狗需要办狗证吗",
+                                                 "session_id": data["answer"]["session_id"]}).json()
     assert refused["answer"]["decision"] == "refused" and refused["decision"] == "知识库无依据"
     assert refused["transfer"] == {"department": "示例市公安局（户政）", "phone": "0000-66110110",
                                    "hours": "工作日 9:00-17:00", "reason": "问题涉及该部门的职责"}
@@ -327,6 +328,8 @@ def test_hotline_script_reads_whole_lists_and_a_refusal_names_the_department_to_
     assert web.post("/api/agent/outcome", json={"question_id": "x", "outcome": "resolved"}).status_code == 401
     items = staff(web, EDITOR).get("/api/editor/demand").json()["signals"]
     dog = next(i for i in items if i["question"] == "我家的狗需要办狗证吗")
+    assert dog["service"] is None                   # asked after 居住证 in the call, but about a dog licence
+    assert dog["asked_after"] == [{"id": "g-residence-permit", "title": "居住证申领"}]
     assert dog["transferred"] == 1 and dog["notes"] == ["来电人电话[手机号]，问养犬登记"]
     assert dog["departments"] == ["示例市公安局（户政）"] and "hotline" in dog["channels"]
 
