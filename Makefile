@@ -9,14 +9,17 @@ export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
 BROWSER_PACKAGES := chromium fonts-noto-cjk fonts-noto-color-emoji
+# axe-core, the accessibility checker the browser tests inject into each page, from the npm registry
+AXE_VERSION := 4.10.3
+AXE := .axe/node_modules/axe-core/axe.min.js
 
-.PHONY: run test test-fast imports install model index browser clean
+.PHONY: run test test-fast imports install model index browser axe clean
 
 run: model
 	$(BIN)/govqa index
 	$(BIN)/govqa serve
 
-test: model browser imports
+test: model browser axe imports
 	$(BIN)/pytest
 
 # no model, no browser, under a minute: the tests not marked slow, and the import contract
@@ -59,5 +62,11 @@ browser:
 	echo "installing$$missing"; \
 	$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq$$missing >/dev/null
 
+# into the git-ignored .axe/ (no package.json in the repository: one pinned package, nothing to build)
+axe: $(AXE)
+
+$(AXE):
+	npm install --prefix .axe --no-save --no-audit --no-fund --loglevel=error axe-core@$(AXE_VERSION)
+
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data .axe

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 
 from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts
-from knowledge.models import FAQ, Policy, ServiceGuide
+from knowledge.models import FAQ, Material, Policy, ServiceGuide
 from language.aspects import asks_about_document, aspect_label, quantities_asked
 from language.data import language_data
 from language.documents import document_pattern, split_sentences
@@ -91,7 +91,7 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
     """(answer text, section name) for one aspect of a guide."""
     fields = guide_field_texts(guide)
     if aspect == "general":
-        names = "、".join(m.name for m in guide.materials)
+        names = "、".join(material_in_overview(m) for m in guide.materials)
         body = [f"【{guide.name}】由{guide.department}办理。" if guide.department else f"【{guide.name}】"]
         if guide.audience:
             body.append(f"办理对象：{guide.audience}")
@@ -117,6 +117,13 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
     if facts and aspect in ("materials", "conditions", "process", "fees", "time_limit"):
         lines.append(facts)
     return "\n".join(lines), section
+
+
+def material_in_overview(material: Material) -> str:
+    """A material as the overview lists it: with the case it is needed in when only then ("原护照（换发时提交）"),
+    so a citizen does not bring, or think they need, what only some applicants do (`material_condition`)."""
+    condition = language_data().pattern("material_condition").match(material.notes)
+    return f"{material.name}（{condition.group(0)}）" if condition else material.name
 
 
 def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weights: dict[str, float]

@@ -1,8 +1,9 @@
-"""Every question, its decision and later feedback, in SQLite (WAL).
+"""Every question, its decision, the answer given and later feedback, in SQLite (WAL).
 
-Refused questions and answers marked unhelpful are demand signals: what
-citizens needed and the knowledge base could not give. Text is masked before
-it gets here, and again on the way in, so no ID or phone number is stored.
+Refused questions, answers marked unhelpful and calls a hotline agent could not settle are
+demand signals: what citizens needed and the knowledge base could not give. Text is masked
+before it gets here, and again on the way in, so no ID or phone number is stored; so are a
+citizen's comments and an agent's call notes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from language.privacy import mask_pii
 from assistant.sqlite_local import PerThreadSQLite
 
 CHANNELS = ("widget", "hotline", "cli", "api")
+OUTCOMES = ("resolved", "transferred", "unanswered")   # how a hotline agent closed a call's question
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS questions (
     id TEXT PRIMARY KEY, ts REAL NOT NULL, session_id TEXT NOT NULL, channel TEXT NOT NULL,
@@ -27,6 +29,13 @@ CREATE INDEX IF NOT EXISTS questions_by_decision ON questions(decision, ts);
 CREATE TABLE IF NOT EXISTS feedback (
     question_id TEXT NOT NULL REFERENCES questions(id), ts REAL NOT NULL, helpful INTEGER NOT NULL,
     comment TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS outcomes (
+    question_id TEXT NOT NULL REFERENCES questions(id), ts REAL NOT NULL, outcome TEXT NOT NULL,
+    department TEXT NOT NULL DEFAULT '', notes TEXT NOT NULL DEFAULT '', author TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS answers (
+    question_id TEXT PRIMARY KEY REFERENCES questions(id), answer TEXT NOT NULL, record_id TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -61,11 +70,60 @@ class DemandLog:
         return qid
 
     def feedback(self, question_id: str, helpful: bool, comment: str = "") -> None:
+        """A rating, with an optional comment (masked). A comment sent after the same rating without one
+        completes that rating instead of counting twice: citizens click 👎 first, then may say why."""
         db = self._db()
         if not db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone():
             raise KeyError(f"没有编号为 {question_id} 的问题")
-        db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)",
-                   (question_id, time.time(), int(helpful), mask_pii(comment)[:1000]))
+        comment = mask_pii(comment)[:1000]
+        last = db.execute("SELECT rowid, helpful, comment FROM feedback WHERE question_id = ? ORDER BY rowid DESC "
+                          "LIMIT 1", (question_id,)).fetchone()
+        if comment and last and last[1] == int(helpful) and not last[2]:
+            db.execute("UPDATE feedback SET comment = ? WHERE rowid = ?", (comment, last[0]))
+            return
+        db.execute("INSERT INTO feedback VALUES (?, ?, ?, ?)", (question_id, time.time(), int(helpful), comment))
+
+    def keep_answer(self, question_id: str, answer: str, record_id: str = "") -> None:
+        """The answer given, so the demand view can show an editor what the citizen was told. It is built
+        from the masked question and the knowledge base only, so it holds nothing the citizen typed unmasked."""
+        self._db().execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)", (question_id, answer, record_id))
+
+    def record_outcome(self, question_id: str, outcome: str, *, department: str = "", notes: str = "",
+                       author: str = "") -> None:
+        """How a hotline agent closed a question of a call, with the call notes (masked); the latest counts."""
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}")
+        db = self._db()
+        if not db.execute("SELECT 1 FROM questions WHERE id = ?", (question_id,)).fetchone():
+            raise KeyError(f"没有编号为 {question_id} 的问题")
+        db.execute("INSERT INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
+                   (question_id, time.time(), outcome, mask_pii(department)[:200], mask_pii(notes)[:2000],
+                    author[:64]))
+
+    def recent(self, since: float = 0.0, limit: int = 20000) -> list[dict]:
+        """Every question since `since` (the newest `limit`), oldest first, with its ratings, comments, the
+        answer given and the agent's latest outcome: what the demand view is built from."""
+        rows = self._db().execute(
+            """SELECT q.id, q.ts, q.session_id, q.channel, q.question, q.decision, q.top_ids,
+                      (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0),
+                      (SELECT COUNT(*) FROM feedback f WHERE f.question_id = q.id AND f.helpful = 1),
+                      (SELECT group_concat(f.comment, char(10)) FROM feedback f
+                        WHERE f.question_id = q.id AND f.comment != ''),
+                      a.answer, a.record_id,
+                      o.outcome, o.department, o.notes
+               FROM questions q
+               LEFT JOIN answers a ON a.question_id = q.id
+               LEFT JOIN outcomes o ON o.rowid = (SELECT MAX(rowid) FROM outcomes WHERE question_id = q.id)
+               WHERE q.ts >= ? ORDER BY q.ts DESC LIMIT ?""", (since, limit)).fetchall()
+        keys = ("id", "ts", "session_id", "channel", "question", "decision", "top_ids", "unhelpful", "helpful",
+                "comments", "answer", "record_id", "outcome", "department", "notes")
+        out = [dict(zip(keys, row)) for row in reversed(rows)]
+        for row in out:
+            row["top_ids"] = json.loads(row["top_ids"])
+            row["comments"] = [c for c in (row["comments"] or "").split("\n") if c]
+            for key in ("answer", "record_id", "outcome", "department", "notes"):
+                row[key] = row[key] or ""
+        return out
 
     def count(self) -> int:
         return self._db().execute("SELECT COUNT(*) FROM questions").fetchone()[0]
@@ -88,11 +146,13 @@ class DemandLog:
                 for q, d, t, n, u in rows]
 
     def signal_questions(self, since: float | None = None) -> list[dict]:
-        """Each demand signal on its own, oldest first (topic mining needs every occurrence and its time)."""
+        """Each demand signal on its own, oldest first (topic mining needs every occurrence and its time): refused
+        or clarified, marked unhelpful, or transferred or left unanswered by a hotline agent."""
         rows = self._db().execute(
             """SELECT q.id, q.ts, q.question, q.decision FROM questions q
                WHERE q.ts >= ? AND (q.decision != 'answered'
-                     OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0))
+                     OR EXISTS (SELECT 1 FROM feedback f WHERE f.question_id = q.id AND f.helpful = 0)
+                     OR EXISTS (SELECT 1 FROM outcomes o WHERE o.question_id = q.id AND o.outcome != 'resolved'))
                ORDER BY q.ts""", (since or 0.0,)).fetchall()
         return [{"id": i, "ts": t, "question": q, "decision": d} for i, t, q, d in rows]
 

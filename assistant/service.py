@@ -6,6 +6,7 @@ and the thresholds fitted with it (the constants below when the learned decision
 - clarify:  the top two are different services, both plausible and close, and the question names neither;
             or the best match is only plausible (confirm ≤ score < answer): we ask before answering
             (and say that nothing matched exactly when no word of the question is in the services' names);
+            a question that would offer one option is answered from it, with a notice that it is the closest match;
 - refused:  nothing plausible; the reply says so, suggests near services, gives the hotline.
 Every question is logged (masked); refused ones are the demand signal.
 """
@@ -27,7 +28,7 @@ from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
 from language.question import MAX_QUESTION_CHARS
 from language.text import normalize
-from language.understanding import ParsedQuery, is_question_word, understand
+from language.understanding import ParsedQuery, content_words, is_question_word, understand
 
 # for the calibrated score, when the learned decision is switched off
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
@@ -235,15 +236,17 @@ class Assistant:
         if chosen is None and self._should_clarify(hits):
             # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
             named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
-            return self._ask_which(q, hits, state, self.answer_min(hits[0].kind) * 0.8,
-                                   "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
+            asked = self._ask_which(q, hits, state, self.answer_min(hits[0].kind) * 0.8,
+                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
+            return self._answer_only_option(q, hits, state, asked) or asked
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
         if (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._sibling_answers(top, hits[1:3])):
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
-            return self._ask_which(q, hits, state, confirm_min, not_found)
+            asked = self._ask_which(q, hits, state, confirm_min, not_found)
+            return self._answer_only_option(q, hits, state, asked) or asked
         record = self.index.record(top.record_id) if top is not None and top.score >= answer_min else None
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
@@ -312,6 +315,26 @@ class Assistant:
         state.options, state.pending_aspect = options, q.aspect
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
+
+    def _answer_only_option(self, q: ParsedQuery, hits: list[RecordHit], state: SessionState,
+                            asked: Answer) -> Answer | None:
+        """A clarifying question with a single option asks nothing: answer from that record, saying that it is
+        only the closest match. None when there is more than one option, or when the question holds a word the
+        knowledge base never uses ("二手车过户" is close to 二手房过户, but about something else)."""
+        record = self.index.record(asked.options[0]["record_id"]) if len(asked.options) == 1 else None
+        words = content_words(q.search.text, q.vocabulary.lexicon)
+        if record is None or any(len(w) >= 2 and not is_question_word(w) and not q.vocabulary.knows(w) for w in words):
+            return None
+        state.options, state.pending_aspect = [], "general"
+        guide_id = record.id if record.kind == "guide" else getattr(record, "related_guide", "")
+        guide = self.index.record(guide_id) if guide_id else None
+        state.topic_id, state.topic_title = (guide.id, guide.title) if guide else (record.id, record.title)
+        top = next((h for h in hits if h.record_id == record.id), None) or RecordHit(
+            record.id, record.kind, record.title, self.confirm_min(record.kind), 0.0)
+        answer = self._compose(q, top, record, hits)
+        answer.notices.append(f"没有找到与问题完全对应的内容，以上是最接近的《{record.title}》，仅供参考；"
+                              "如果不是您要问的，请换个说法。")
+        return answer
 
     def _names_one_of(self, q: ParsedQuery, records: list[tuple[str, str]]) -> bool:
         """Whether a content word of the question is part of the names of one of these (id, title) records,

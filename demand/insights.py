@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 
 from assistant import DemandLog
 from demand.message_import import CitizenMessage, load_messages, messages_from_log
+from demand.signals import DemandReader, demand_messages
 from demand.topic_store import TopicStore
 from demand.topics import mine_topics
 from language.lexicon import Lexicon
@@ -41,19 +42,23 @@ class DemandInsights:
     """`embedder` and `index` are factories: the model loads only when a run needs it."""
 
     def __init__(self, data_dir: Path, kb_dir: Path, embedder: Callable[[], Embedder] | None = None,
-                 index: Callable[[], KnowledgeIndex] | None = None) -> None:
+                 index: Callable[[], KnowledgeIndex] | None = None,
+                 reader: Callable[[], DemandReader] | None = None) -> None:
         self.data_dir, self.kb_dir = data_dir, kb_dir
         self.store = TopicStore(data_dir / "topics.sqlite")
-        self._embedder, self._index = embedder, index
+        self._embedder, self._index, self._reader = embedder, index, reader
         self._lexicon: Lexicon | None = None
 
     # ---- topics --------------------------------------------------------------
     def messages(self, source: Path | None = None, since: dt.date | None = None
                  ) -> tuple[list[CitizenMessage], list[str]]:
-        """An imported export file, or else the assistant's own demand log; raises ValueError for an unreadable file."""
+        """An imported export file, or else the assistant's own demand log; raises ValueError for an unreadable file.
+        With a reader (the knowledge base's vocabulary at hand) the log is read as the demand view reads it:
+        no courtesy or arithmetic, follow-ups with their service, mistyped words as the knowledge base spells them."""
         start = dt.datetime.combine(since, dt.time()) if since else None
         if source is None:
-            return messages_from_log(DemandLog(self.data_dir / "demand.sqlite"), start), []
+            log = DemandLog(self.data_dir / "demand.sqlite")
+            return (demand_messages(log, self._reader(), start) if self._reader else messages_from_log(log, start)), []
         imported = load_messages(source)
         return [m for m in imported.messages if start is None or m.time >= start], imported.errors
 

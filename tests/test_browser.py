@@ -2,21 +2,27 @@
 
 One server (uvicorn in a thread, on a free loopback port) over a copy of the sample knowledge base;
 a plain host page on a second port carries the widget tag, so the widget really runs cross-origin.
-Screenshots of the four views go to $GOVQA_DATA_DIR/screenshots (the path is printed in the summary).
+Screenshots of the views go to $GOVQA_DATA_DIR/screenshots (the path is printed in the summary).
+axe-core (`make axe`: from the npm registry into .axe/) is injected into the citizen chat, the widget's
+host page, the agent and editor consoles and a record page; any serious or critical violation fails.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import http.server
+import json
 import os
+import re
 import shutil
 import socket
 import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -30,6 +36,7 @@ from knowledge.loaders import load_knowledge_base
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")]  # pandas 3 notes
 
 CHROMIUM = os.environ.get("GOVQA_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+AXE = Path(os.environ.get("GOVQA_AXE") or Path(__file__).resolve().parent.parent / ".axe/node_modules/axe-core/axe.min.js")
 EDITOR = ("editor1", "editor-pass-1")
 AGENT = ("agent1", "agent-pass-1")
 XSS = "<img src=x onerror=alert(1)>"
@@ -104,7 +111,7 @@ def host_page(tmp_path_factory, server) -> str:
     (folder / "index.html").write_text(
         "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'><title>示例市人民政府</title></head>"
-        "<body><h1>示例市人民政府门户网站</h1><p>政务公开 · 办事服务 · 互动交流</p>"
+        "<body><main><h1>示例市人民政府门户网站</h1><p>政务公开 · 办事服务 · 互动交流</p></main>"
         f"<script src=\"{server.url}/widget.js\" data-title=\"示例市政务服务\"></script></body></html>",
         encoding="utf-8")
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
@@ -171,7 +178,7 @@ def test_widget_on_a_plain_page_answers_with_a_citation(page, host_page, screens
     expect(reply).to_contain_text("居民身份证")
     link = reply.locator(".cites a").first
     expect(link).to_contain_text("《普通护照签发")
-    assert link.get_attribute("href").endswith("/records/g-passport")
+    assert link.get_attribute("href").endswith("/records/g-passport#" + quote("申请材料"))   # at the cited section
     page.screenshot(path=screenshots / "widget-on-host-page.png")
     with page.expect_popup() as opened:
         link.click()
@@ -203,7 +210,7 @@ def chat_ask(page, question: str) -> None:
 def test_citizen_chat_answers_with_citations_and_takes_feedback(page, server, screenshots):
     page.goto(server.url + "/")
     page.locator("#govqa-chat button", has_text="办护照要带什么材料？").click()  # one of the example questions
-    citation = page.locator("#govqa-chat a[href='/records/g-passport']").first
+    citation = page.locator("#govqa-chat a[href^='/records/g-passport#']").first
     expect(citation).to_be_visible()
     page.screenshot(path=screenshots / "citizen-chat.png")
     chat_ask(page, XSS)
@@ -293,8 +300,17 @@ def test_editor_edits_a_fee_and_the_next_answer_has_it(page, server, screenshots
     fee.fill("普通护照每本100元；选择邮寄送证的，邮费由申请人承担")
     page.click("#save")
     expect(page.locator("#form-message .ok")).to_contain_text("已保存到 guides/g-passport.md")
+    # the date citations show is today's, and the FAQ repeating the fee is named, one click away
+    expect(page.locator("input[name='更新日期']")).to_have_value(dt.date.today().isoformat())
+    stale = page.locator("#form-message .stale")
+    expect(stale).to_contain_text("收费标准里的收费金额“120元”改成了“100元”")
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=screenshots / "editor-console.png")
+    stale.get_by_role("button", name="常见问题《办护照多少钱？多久能拿到？》").click()
+    expect(page.locator("#form-title")).to_contain_text("办护照多少钱")
+    picker = page.locator("select[name='关联事项']")       # a picker of guides by name, not a typed id
+    expect(picker).to_have_value("g-passport")
+    expect(picker.locator("option:checked")).to_have_text("普通护照签发（首次申请、换发、补发）（g-passport）")
 
     answer = page.request.post(server.url + "/api/ask", data={"question": "办护照要多少钱"}).json()
     assert answer["citations"][0]["record_id"] == "g-passport"
@@ -316,7 +332,10 @@ def test_editor_topics_tab_charts_the_refused_questions(page, server, screenshot
     expect(page.locator("#topics-status")).to_contain_text("本次用时")
     dog = page.locator("#topics tr", has_text="办狗证").first  # an earlier test asked about dogs too
     expect(dog).to_be_visible()
-    assert page.locator("#topics-bar svg rect").count() >= 1 and page.locator("#topics-line svg polyline").count() >= 1
+    assert page.locator("#topics-bar svg rect").count() >= 1
+    # every question was asked today: no line of dots on one day, but a sentence saying so
+    expect(page.locator("#topics-line")).to_contain_text("都在 " + dt.date.today().isoformat() + " 这一天")
+    assert page.locator("#topics-line svg").count() == 0
     expect(dog.locator(".handling")).to_contain_text("未解决")
     expect(page.locator("#topics-export")).to_be_visible()
     page.screenshot(path=screenshots / "editor-topics.png", full_page=True)
@@ -356,3 +375,236 @@ def test_editor_history_shows_who_changed_what_and_restores_a_version(page, serv
     assert len(page.dialogs) == 2
     restored = page.request.get(server.url + "/api/records/g-driving-license-renew").json()
     assert restored["record"]["收费标准"] == "驾驶证工本费20元；选择邮寄的，邮费由申请人承担"
+
+
+# ---- fit for the desk and the phone (issue 22) ---------------------------------------------
+def agent_ask(page, question: str, asked: int) -> None:
+    """Ask in the agent console; `asked` is how many questions this call will then have."""
+    page.fill("#question", question)
+    page.press("#question", "Enter")
+    expect(page.locator("#calls li")).to_have_count(asked)
+
+
+def test_agent_console_serves_a_live_call(page, server, screenshots):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, server, AGENT, "/agent")
+    agent_ask(page, "居住证要什么材料", 1)
+    script = page.locator("#script")
+    expect(script.locator("p").filter(has_text=re.compile(r"^\d\. "))).to_have_count(7)   # every item, one a line
+    expect(script).not_to_contain_text("还可以问")
+    expect(page.locator("#sources .band").first).to_have_text("匹配度高")
+    expect(page.locator("#sources")).not_to_contain_text("又称")
+    page.click("#copy-script")
+    expect(page.locator("#status")).to_contain_text("已复制话术（9 行）")
+
+    agent_ask(page, "我家的狗需要办狗证吗", 2)
+    expect(page.locator("#decision")).to_have_text("知识库无依据")
+    expect(page.locator("#transfer")).to_contain_text("示例市公安局（户政）")
+    expect(script).to_contain_text("0000-66110110")
+    expect(script).not_to_contain_text("12345")
+    expect(page.locator("input[name=outcome][value=transferred]")).to_be_checked()
+    expect(page.locator("#outcome-department")).to_have_value("示例市公安局（户政）")
+    page.fill("#outcome-notes", "来电人电话13912345678，问养犬登记")
+    page.click("#outcome-form button[type=submit]")
+    expect(page.locator("#outcome-status")).to_contain_text("已保存：已转办")
+    expect(page.locator("#calls li").nth(1)).to_contain_text("已转办")
+    page.screenshot(path=screenshots / "agent-refusal-transfer.png", full_page=True)
+    page.locator("#calls li").first.get_by_role("button").click()           # back to the call's first question
+    expect(script).to_contain_text("【居住证申领】申请材料")
+
+    page.click("#new-call")
+    agent_ask(page, "那要多少钱", 1)
+    expect(script).to_contain_text("哪项业务")
+
+
+def test_editor_writes_a_faq_for_a_demand_signal_and_it_leaves_the_list(page, server, screenshots):
+    question = "公园里可以放风筝吗"
+    for _ in range(2):
+        asked = page.request.post(server.url + "/api/ask", data={"question": question}).json()
+        assert asked["decision"] == "refused", asked
+    page.request.post(server.url + "/api/ask", data={"question": "网上能办吗"})    # asks which service: no demand
+    log_in(page, server, EDITOR, "/editor")
+    page.click("[data-tab=demand]")
+    row = page.locator("#demand tr", has_text=question)
+    expect(row).to_contain_text("拒答")
+    expect(page.locator("#demand")).not_to_contain_text("网上能办吗")
+    expect(page.locator("#demand-summary")).to_contain_text("没有上下文的追问")
+    row.locator("summary").click()
+    expect(row).to_contain_text("暂不作答")                                   # the answer the citizen was given
+    page.screenshot(path=screenshots / "editor-demand-view.png", full_page=True)
+    row.get_by_role("button", name="写一条 FAQ").click()
+    expect(page.locator("textarea[name='问题'], input[name='问题']")).to_have_value(question)
+    page.locator("input[name='id']").fill("faq-kite")
+    page.locator("textarea[name='答案']").fill("示例答案：示例市各公园开放区域可以放风筝，请远离高压线和人群。")
+    page.click("#save")
+    expect(page.locator("#form-message")).to_contain_text("已标记为由这条 FAQ 解决")
+    page.click("[data-tab=demand]")
+    expect(page.locator("#demand-resolved")).to_contain_text(question)
+    expect(page.locator("#demand")).not_to_contain_text(question)
+    answer = page.request.post(server.url + "/api/ask", data={"question": question}).json()
+    assert answer["citations"][0]["record_id"] == "faq-kite"
+
+
+def test_citizen_chat_reads_well_by_keyboard_and_screen_reader(page, server):
+    page.goto(server.url + "/")
+    expect(page.get_by_role("textbox", name="请输入您的问题")).to_be_visible()
+    expect(page.locator("#govqa-chat [role=log]")).to_have_attribute("aria-label", "对话记录")
+    example = page.locator("#govqa-chat button.example").first
+    expect(example).to_have_attribute("aria-label", "示例问题：办护照要带什么材料？")
+    assert example.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"    # looks like a button
+
+    chat_ask(page, "公积金贷款")                       # a long answer first, so the next one needs scrolling
+    expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(1)
+    chat_ask(page, "居住证需要什么材料")
+    answer = page.locator("#govqa-chat [data-testid=bot]").nth(1)
+    expect(answer).to_have_attribute("aria-label", re.compile(r"^回答：【居住证申领】申请材料："))
+    assert "\\\\" not in answer.get_attribute("aria-label") and "](" not in answer.get_attribute("aria-label")
+    expect(answer).to_be_focused()                     # the new answer, from its start, not scrolled to its end
+    chat = page.locator("#govqa-chat").bounding_box()
+    top = answer.bounding_box()["y"]
+    assert chat["y"] - 2 <= top <= chat["y"] + chat["height"] / 2, (chat, top)      # its start in view
+    page.keyboard.press("Tab")                         # …and Tab goes to its citation
+    expect(page.locator(":focus")).to_have_attribute("href", "/records/g-residence-permit#" + quote("申请材料"))
+    expect(page.locator("#govqa-chat button[aria-label='复制这条消息']").first).to_be_visible()
+
+    page.locator("#govqa-chat button[aria-label='踩']").last.click()
+    expect(page.locator("#govqa-thanks")).to_contain_text("谢谢您的反馈")
+    page.locator("#govqa-comment textarea").fill("没说照片的尺寸")
+    page.locator("#govqa-comment-send").click()
+    expect(page.locator("#govqa-comment textarea")).to_be_hidden()
+    deadline = time.time() + 10
+    while time.time() < deadline and not any("没说照片的尺寸" in r["comments"] for r in server.backend.log.recent()):
+        time.sleep(0.1)
+    assert any(r["comments"] == ["没说照片的尺寸"] and r["unhelpful"] == 1 for r in server.backend.log.recent())
+
+    chat_ask(page, "结婚登记")
+    expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(3)
+    page.locator("#govqa-chat button[aria-label='清空对话']").click()            # 🗑: a new conversation
+    chat_ask(page, "那要多少钱")
+    expect(page.locator("#govqa-chat [data-testid=bot]").last).to_contain_text("哪项业务")
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours (the background opaque)."""
+    def luminance(css: str) -> float:
+        channels = [float(x) / 255 for x in re.findall(r"[\d.]+", css)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_citizen_chat_on_a_phone_has_readable_inputs_and_opens_citations_at_their_section(browser, server,
+                                                                                            screenshots):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server.url + "/")
+    box = page.locator("#govqa-question textarea")
+    sizes = [box.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"),
+             page.locator("#govqa-new").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")]
+    assert min(sizes) >= 16, sizes                   # smaller text makes phones zoom in, and is hard to read
+    placeholder = box.evaluate("e => getComputedStyle(e, '::placeholder').color")
+    background = box.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert contrast(placeholder, background) >= 4.5, (placeholder, background)
+    chat_ask(page, "公积金贷款")
+    expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(1)
+    chat_ask(page, "居住证要带什么材料")
+    answer = page.locator("#govqa-chat [data-testid=bot]").nth(1)
+    expect(answer).to_be_focused()
+    # longer than the screen: the reader lands on its first line, not its last
+    assert abs(answer.bounding_box()["y"] - page.locator("#govqa-chat").bounding_box()["y"]) < 60
+    page.screenshot(path=screenshots / "citizen-chat-phone-answer.png")
+    link = page.locator("#govqa-chat a[href^='/records/g-residence-permit#']").first
+    with page.expect_popup() as opened:
+        link.click()
+    record = opened.value
+    cited = record.locator(".cited")
+    expect(cited.locator("h2")).to_have_text("申请材料")
+    expect(cited).to_be_focused()
+    assert -1 <= cited.bounding_box()["y"] < 200                # in view at once, not below the aliases
+    expect(record.locator("#record")).not_to_contain_text("外地人办居住证")   # an alias, kept for search only
+    record.screenshot(path=screenshots / "record-at-cited-section-phone.png")
+    context.close()
+
+
+def test_widget_closes_with_esc_starts_over_and_takes_a_comment(page, host_page, screenshots):
+    page.goto(host_page)
+    page.locator(".launcher").click()
+    reply = widget_ask(page, "结婚登记")
+    expect(reply).to_contain_text("离婚或配偶死亡的证明材料（曾经离婚或丧偶")        # the material's condition kept
+    reply.get_by_role("button", name="没帮助").click()
+    expect(reply).to_contain_text("谢谢您的反馈")
+    reply.locator("input").fill("想知道要不要户口本")
+    reply.locator("input").press("Enter")
+    expect(reply).to_contain_text("已收到您的意见")
+    page.screenshot(path=screenshots / "widget-feedback.png")
+    page.get_by_role("button", name=re.compile("^开始新话题")).click()
+    expect(page.locator(".msg")).to_have_count(1)                            # the greeting
+    expect(widget_ask(page, "那要多少钱")).to_contain_text("哪项业务")              # nothing carried over
+    page.locator(".panel input").focus()
+    page.keyboard.press("Escape")
+    expect(page.locator(".panel")).to_be_hidden()
+    expect(page.locator(".launcher")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator(".launcher")).to_be_focused()
+
+
+# ---- accessibility: axe-core on every page -------------------------------------------------
+def axe(page) -> list[dict]:
+    """axe-core's violations on the page as it is now: id, impact and the elements concerned."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core not found at {AXE}: `make axe` installs it from the npm registry")
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+        .map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))""")
+
+
+def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, server, host_page, screenshots):
+    """The pages the walkthrough used, in the states it used them: answers on screen, forms open. Results by
+    page go to axe-results.json beside the screenshots."""
+    found: dict[str, list[dict]] = {}
+    desktop = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860}, bypass_csp=True)
+    phone = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                has_touch=True, bypass_csp=True)
+    for context in (desktop, phone):
+        context.set_default_timeout(TIMEOUT_MS)
+    page = desktop.new_page()
+    page.goto(server.url + "/")
+    chat_ask(page, "办护照要带什么材料")
+    expect(page.locator("#govqa-chat a[href^='/records/']").first).to_be_visible()
+    found["/ (市民端，有回答)"] = axe(page)
+    phone_page = phone.new_page()
+    phone_page.goto(server.url + "/")
+    expect(phone_page.locator("#govqa-chat button.example").first).to_be_visible()
+    found["/ (市民端，手机)"] = axe(phone_page)
+    page.goto(host_page)
+    page.locator(".launcher").click()
+    widget_ask(page, "办护照要多少钱")
+    found["挂件宿主页 (挂件已打开，有回答)"] = axe(page)
+    page.goto(server.url + "/records/g-passport#" + quote("申请材料"))
+    expect(page.locator(".cited")).to_be_visible()
+    found["/records/g-passport (记录页)"] = axe(page)
+    log_in(page, server, AGENT, "/agent")
+    agent_ask(page, "办护照要带什么材料", 1)
+    found["/agent (坐席台，有回答)"] = axe(page)
+    agent_ask(page, "我家的狗需要办狗证吗", 2)
+    found["/agent (坐席台，拒答与转办)"] = axe(page)
+    page.request.post(server.url + "/api/logout")
+    log_in(page, server, EDITOR, "/editor")
+    page.fill("#search", "护照")
+    page.locator("#records button", has_text="办护照多少钱").click()
+    expect(page.locator("select[name='关联事项']")).to_be_visible()
+    found["/editor (编辑台，常见问题表单)"] = axe(page)
+    page.click("[data-tab=demand]")
+    expect(page.locator("#demand-summary")).not_to_be_empty()
+    found["/editor (需求信号)"] = axe(page)
+    desktop.close()
+    phone.close()
+    summary = {name: {"serious_or_critical": [v for v in found[name] if v["impact"] in ("serious", "critical")],
+                      "other": [f"{v['id']} ({v['impact']})" for v in found[name]
+                                if v["impact"] not in ("serious", "critical")]} for name in found}
+    (screenshots / "axe-results.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+    failing = {name: s["serious_or_critical"] for name, s in summary.items() if s["serious_or_critical"]}
+    assert not failing, json.dumps(failing, ensure_ascii=False, indent=1)

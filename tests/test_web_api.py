@@ -4,6 +4,7 @@ the hotline console's data. Tests marked slow answer questions (they load the em
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import shutil
@@ -175,8 +176,23 @@ def test_editor_sees_every_problem_of_an_invalid_edit_and_nothing_is_written(bar
                                                                  "base_hash": opened["hash"]})
     assert response.status_code == 422
     problems = {p["field"]: p["message"] for p in response.json()["problems"]}
-    assert problems == {"事项名称": "不能为空", "更新日期": "日期格式应为 YYYY-MM-DD", "申请材料.0.份数": "应为整数",
-                        "申请材料.1.形式": "应为以下之一：原件、复印件、原件和复印件、电子件"}
+    today = dt.date.today().isoformat()
+    assert problems == {"事项名称": "不能为空", "更新日期": f"“上周”不是有效的日期，请写成 YYYY-MM-DD，如 {today}",
+                        "申请材料.0.份数": "应为整数（如 1），不能写“两份”",
+                        "申请材料.1.形式": "请选择以下之一：原件、复印件、原件和复印件、电子件"}
+    assert response.json()["error"] == "有 4 处需要修改，未保存"
+    assert path.read_bytes() == before
+    # an empty field is missing, not badly formatted; a FAQ's 关联事项 must be a guide of the knowledge base
+    fields = {**opened["record"], "申请材料": [{**opened["record"]["申请材料"][0], "份数": "", "形式": ""}]}
+    response = editor.put("/api/editor/records/g-passport", json={"kind": "guide", "fields": fields,
+                                                                 "base_hash": opened["hash"]})
+    assert {p["field"]: p["message"] for p in response.json()["problems"]} == {
+        "申请材料.0.份数": "必填，请填写", "申请材料.0.形式": "必填，请选择以下之一：原件、复印件、原件和复印件、电子件"}
+    response = editor.post("/api/editor/records", json={"kind": "faq", "fields": {
+        "id": "faq-new-one", "问题": "问？", "答案": "答。", "关联事项": "g-no-such-guide"}})
+    assert response.status_code == 422
+    assert response.json()["problems"] == [{"field": "关联事项",
+                                            "message": "没有 id 为 g-no-such-guide 的办事指南，请从列表中选择"}]
     assert path.read_bytes() == before
 
 
@@ -278,3 +294,98 @@ def test_hotline_console_gets_script_sources_with_marks_and_the_materials_checkl
                                                    "session_id": data["answer"]["session_id"]}).json()
     assert follow_up["answer"]["citations"][0]["record_id"] == "g-passport"
     assert follow_up["sources"][0]["record_id"] == "g-passport"
+
+
+@pytest.mark.slow
+def test_hotline_script_reads_whole_lists_and_a_refusal_names_the_department_to_transfer_to(web):
+    agent = staff(web, AGENT)
+    data = agent.post("/api/agent/ask", json={"question": "居住证要什么材料"}).json()
+    guide = web.app.state.backend.index.record("g-residence-permit")
+    assert [line for line in data["script_lines"] if line[0].isdigit()] == \
+        [f"{n}. {m.describe()}" for n, m in enumerate(guide.materials, 1)]
+    assert "还可以问" not in data["script"] and data["decision"] == "有依据，可答复"
+    assert data["transfer"]["department"] == "示例市公安局（户政）" and data["guide"]["transfer_phone"] == "0000-66110110"
+    assert data["sources"][0]["band"] == "high" and {s["band"] for s in data["sources"]} <= {"high", "medium", "low"}
+    assert not any("又称" in p["text"] for s in data["sources"] for p in s["passages"])
+
+    refused = agent.post("/api/agent/ask", json={"question": "我家的狗需要办狗证吗",
+                                                 "session_id": data["answer"]["session_id"]}).json()
+    assert refused["answer"]["decision"] == "refused" and refused["decision"] == "知识库无依据"
+    assert refused["transfer"] == {"department": "示例市公安局（户政）", "phone": "0000-66110110",
+                                   "hours": "工作日 9:00-17:00", "reason": "问题涉及该部门的职责"}
+    assert "0000-66110110" in refused["script"] and "12345" not in refused["script"]
+    # a new call: a question naming nothing asks which service, as the citizen chat does
+    fresh = agent.post("/api/agent/ask", json={"question": "那要多少钱"}).json()
+    assert fresh["answer"]["decision"] == "clarify" and "哪项业务" in fresh["script"]
+    assert len(agent.get("/api/agent/directory").json()["departments"]) >= 10
+
+    saved = agent.post("/api/agent/outcome", json={
+        "question_id": refused["answer"]["question_id"], "outcome": "transferred", "department": "示例市公安局（户政）",
+        "notes": "来电人电话13912345678，问养犬登记"})
+    assert saved.json() == {"ok": True}
+    assert agent.post("/api/agent/outcome", json={"question_id": "nope", "outcome": "resolved"}).status_code == 404
+    assert agent.post("/api/agent/outcome", json={"question_id": "x", "outcome": "lost"}).status_code == 422
+    assert web.post("/api/agent/outcome", json={"question_id": "x", "outcome": "resolved"}).status_code == 401
+    items = staff(web, EDITOR).get("/api/editor/demand").json()["signals"]
+    dog = next(i for i in items if i["question"] == "我家的狗需要办狗证吗")
+    assert dog["service"] is None                   # asked after 居住证 in the call, but about a dog licence
+    assert dog["asked_after"] == [{"id": "g-residence-permit", "title": "居住证申领"}]
+    assert dog["transferred"] == 1 and dog["notes"] == ["来电人电话[手机号]，问养犬登记"]
+    assert dog["departments"] == ["示例市公安局（户政）"] and "hotline" in dog["channels"]
+
+
+@pytest.mark.slow
+def test_a_changed_fee_is_dated_and_the_records_still_stating_the_old_one_are_listed(web):
+    editor = staff(web, EDITOR)
+    opened = editor.get("/api/editor/records/g-residence-permit").json()
+    fields = {**opened["record"], "收费标准": opened["record"]["收费标准"].replace("20元", "25元")}
+    saved = editor.put("/api/editor/records/g-residence-permit",
+                       json={"kind": "guide", "fields": fields, "base_hash": opened["hash"]}).json()
+    today = dt.date.today().isoformat()
+    assert saved["updated"] == today
+    assert [(s["old"], s["new"], [r["id"] for r in s["records"]]) for s in saved["stale"]] == \
+        [("20元", "25元", ["faq-rp-fee", "p-police-residence-permit-measures"])]   # its FAQ and the policy
+    answer = web.post("/api/ask", json={"question": "居住证换领收费标准"}).json()
+    assert answer["citations"][0]["record_id"] == "g-residence-permit" and answer["citations"][0]["updated"] == today
+    listed = editor.get("/api/editor/records", params={"q": "居住证"}).json()["records"]
+    assert listed[0]["id"] == "g-residence-permit"
+
+
+@pytest.mark.slow
+def test_the_demand_view_lists_what_to_write_and_drops_what_is_settled(web):
+    editor = staff(web, EDITOR)
+
+    def ask(question, session=None):
+        return web.post("/api/ask", json={"question": question, "session_id": session, "channel": "widget"}).json()
+
+    ask("网上能办吗")                                 # nothing talked about: only asked which service
+    ask("1+1等于几")                                  # nobody's demand
+    passport = ask("护照")
+    assert ask("能插队吗", passport["session_id"])["decision"] == "refused"
+    for _ in range(2):
+        ask("养的鹦鹉要办证吗")
+    view = editor.get("/api/editor/demand").json()
+    questions = [i["question"] for i in view["signals"]]
+    assert "网上能办吗" not in questions and "1+1等于几" not in questions
+    assert view["left_out"]["follow_up"] >= 1 and view["left_out"]["noise"] >= 1
+    queue = next(i for i in view["signals"] if i["question"] == "能插队吗")
+    assert queue["asked_after"] == [{"id": "g-passport", "title": "普通护照签发（首次申请、换发、补发）"}]
+    typo = ask("身份正丢了怎么补办")                       # answered, then marked 👎
+    web.post("/api/feedback", json={"question_id": typo["question_id"], "helpful": False})
+    view = editor.get("/api/editor/demand").json()
+    assert "身份证丢了怎么补办" in [i["question"] for i in view["signals"]]     # as the knowledge base spells it
+    parrot = next(i for i in view["signals"] if i["question"] == "养的鹦鹉要办证吗")
+    assert parrot["count"] == 2 and parrot["decision"] == "refused" and "暂不作答" in parrot["answer"]
+
+    # a FAQ written for it: the item leaves the list, and the next such question is answered
+    created = editor.post("/api/editor/records", json={"kind": "faq", "fields": {
+        "id": "faq-parrot", "问题": "养的鹦鹉要办证吗？", "相似问法": ["养鹦鹉需要办证吗"],
+        "答案": "示例答案：养殖国家重点保护的鹦鹉须向林业部门申请许可，常见的虎皮鹦鹉等无需办证。"}})
+    assert created.status_code == 201, created.text
+    assert editor.post("/api/editor/demand/resolve", json={"key": parrot["key"], "record_id": "faq-parrot"}).json()[
+        "record_id"] == "faq-parrot"
+    assert editor.post("/api/editor/demand/resolve", json={"key": "x", "record_id": "no-such"}).status_code == 404
+    view = editor.get("/api/editor/demand").json()
+    assert "养的鹦鹉要办证吗" not in [i["question"] for i in view["signals"]]
+    assert next(i for i in view["resolved"] if i["question"] == "养的鹦鹉要办证吗")["resolved_record"] == "faq-parrot"
+    assert ask("养的鹦鹉要办证吗")["answered"]

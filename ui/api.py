@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from language.question import EmptyQuestion
+from knowledge.directory import Directory
 from knowledge.models import KIND_NAMES, RECORD_ID
 from knowledge.writer import editor_json
 from ui import editing, errors
@@ -137,7 +138,14 @@ class AgentAskRequest(BaseModel):
     session_id: SessionId = None
 
 
-@router.post("/agent/ask", summary="热线坐席：回答、话术、来源片段、材料清单、相关事项")
+class OutcomeRequest(BaseModel):
+    question_id: str = Field(min_length=1, max_length=64)
+    outcome: Literal["resolved", "transferred", "unanswered"] = Field(description="已解答、已转办、未解答")
+    department: str = Field(default="", max_length=200, description="转办部门")
+    notes: str = Field(default="", max_length=2000, description="通话记录（个人信息会被隐去）")
+
+
+@router.post("/agent/ask", summary="热线坐席：话术、来源片段（匹配度分档）、材料清单、相关事项、转办部门")
 def agent_ask(body: AgentAskRequest, request: Request,
               user: StaffUser = Depends(require("agent"))) -> dict[str, Any]:
     backend = _backend(request)
@@ -146,6 +154,24 @@ def agent_ask(body: AgentAskRequest, request: Request,
         return hotline_answer(backend, body.question, body.session_id)
     except EmptyQuestion as exc:
         raise Rejected(400, str(exc), [{"field": "question", "message": str(exc)}]) from None
+
+
+@router.post("/agent/outcome", summary="热线坐席：记录本次来电这个问题的处理结果和通话记录（进入需求信号）")
+def agent_outcome(body: OutcomeRequest, request: Request,
+                  user: StaffUser = Depends(require("agent"))) -> dict[str, bool]:
+    try:
+        _backend(request).log.record_outcome(body.question_id, body.outcome, department=body.department,
+                                             notes=body.notes, author=user.name)
+    except KeyError:
+        raise Rejected(404, f"没有编号为 {body.question_id} 的问题", [{"field": "question_id", "message": "不存在"}]) \
+            from None
+    return {"ok": True}
+
+
+@router.get("/agent/directory", summary="热线坐席：转办目录（各部门的转接电话和职责）")
+def agent_directory(request: Request, user: StaffUser = Depends(require("agent"))) -> dict[str, Any]:
+    directory = Directory.load(_backend(request).settings.kb_dir)
+    return {"departments": [d.as_json() for d in directory.departments], "problems": directory.problems}
 
 
 # ---- editor console -------------------------------------------------------------
@@ -212,10 +238,21 @@ def editor_restore(record_id: str, number: int, request: Request,
     return editing.restore(_backend(request), record_id, number, author=user.name)
 
 
-@router.get("/editor/demand", summary="需求信号：拒答、需澄清和被点踩的问题，最新在前，附次数")
+class DemandResolve(BaseModel):
+    key: str = Field(min_length=1, max_length=600, description="需求条目的 key")
+    record_id: str = Field(default="", max_length=128, description="为它写的记录 id（可空）")
+
+
+@router.get("/editor/demand", summary="需求信号：拒答、需确认、被点踩、坐席转办或未解答的问题，按事项归并，最新在前")
 def editor_demand(request: Request, limit: int = Query(default=200, ge=1, le=1000),
                   user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
-    return {"signals": _backend(request).log.demand_signals(limit)}
+    return _topics(request).demand(limit)
+
+
+@router.post("/editor/demand/resolve", summary="标记一条需求已解决（离开列表，再被问到且未答上时回来）")
+def editor_demand_resolve(body: DemandResolve, request: Request,
+                          user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
+    return _topics(request).resolve_demand(body.key, body.record_id, by=user.name)
 
 
 # ---- demand topics (editor console) -----------------------------------------------

@@ -18,7 +18,7 @@ from assistant.settings import Settings
 from ui import api, docs, errors, pages
 from ui.auth import Accounts
 from ui.backend import Backend
-from ui.citizen import CSS, THEME, citizen_chat
+from ui.citizen import CSS, HEAD, THEME, citizen_chat
 from ui.client_address import ForwardedClientMiddleware, trusted_proxies_from_env
 from ui.origin import OriginPolicyMiddleware, staff_origins_from_env
 from ui.rate_limit import RateLimitMiddleware, rules_from_env
@@ -57,7 +57,7 @@ def create_app(settings: Settings, assistant: Assistant, accounts: Accounts | No
     app.include_router(pages.router)
     app.mount("/ui", StaticFiles(directory=pages.STATIC), name="ui-static")
     return gr.mount_gradio_app(app, citizen_chat(backend), path="/", footer_links=[], theme=THEME, css=CSS,
-                               show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
+                               head=HEAD, show_error=False, ssr_mode=False, mcp_server=False, pwa=False)
 
 
 def serve(settings: Settings, assistant: Assistant, host: str, port: int) -> None:

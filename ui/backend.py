@@ -49,9 +49,13 @@ class Backend:
         return KnowledgeBaseStore(self.settings.kb_dir)
 
     def ask(self, question: str, session_id: str | None, channel: str) -> Answer:
-        """Raises EmptyQuestion for input with nothing to answer."""
+        """Raises EmptyQuestion for input with nothing to answer. The answer is kept with the logged question,
+        so the editor's demand view shows what the citizen was told."""
         with self.lock:
-            return self.assistant.ask(question, session_id=session_id, channel=channel)
+            answer = self.assistant.ask(question, session_id=session_id, channel=channel)
+        self.log.keep_answer(answer.question_id, answer.answer,
+                             answer.citations[0].record_id if answer.citations else "")
+        return answer
 
     def embed_ahead(self, records: Sequence[Record]) -> None:
         """Embed the records' chunks without the index lock. The vectors land in the embedding cache, keyed

@@ -4,21 +4,25 @@ its file and re-index that one record at once.
 Saving is optimistic: the editor sends the hash of the record as it was opened, and a
 record changed by someone else in the meantime is refused rather than overwritten.
 A field is at most MAX_FIELD_CHARS long: a 100,000-character note took 34 s to embed.
+A save dates the record (更新日期, which citations show) and lists the other records that
+still state a fee, time limit, phone number or address the edit changed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from language.text import normalize
+from knowledge.consistency import changes, still_stating
 from knowledge.loaders import RECORD_ADAPTER, load_knowledge_base
 from knowledge.models import FAQ, KIND_NAMES, Policy, ServiceGuide
 from knowledge.writer import editor_json
 from ui.backend import Backend
-from ui.errors import Rejected, problems
+from ui.errors import Rejected, message
 
 EDITABLE_SUFFIXES = (".md", ".markdown", ".csv", ".xlsx", ".json", ".jsonl")
 MAX_FIELD_CHARS = 20_000     # far above any field of the sample knowledge base, policies' articles included
@@ -42,14 +46,18 @@ def list_records(backend: Backend, query: str = "", kind: str = "") -> dict:
     with backend.lock:
         indexed = backend.index.hashes()
     needle = normalize(query).lower()
-    items = []
+    found = []
     for r in result.records:
         if (kind and r.kind != kind) or (needle and needle not in _searchable(r)):
             continue
+        found.append(r)
+    items = []
+    for r in sorted(found, key=lambda r: match_rank(r, needle)) if needle else found:
         updated = getattr(r, "updated", None)
         items.append({"id": r.id, "kind": r.kind, "kind_name": KIND_NAMES[r.kind], "title": r.title,
                       "updated": updated.isoformat() if updated else "", "source": _relative(backend, r.source),
-                      "indexed": indexed.get(r.id) == r.content_hash})
+                      "indexed": indexed.get(r.id) == r.content_hash,
+                      "related_guide": getattr(r, "related_guide", "") or ""})
     return {"records": items, "problems": [str(e).replace(str(backend.settings.kb_dir) + "/", "")
                                            for e in result.errors]}
 
@@ -57,6 +65,22 @@ def list_records(backend: Backend, query: str = "", kind: str = "") -> dict:
 def _searchable(record) -> str:
     """The values an editor sees in the record's form, one per line, normalised for searching."""
     return "\n".join(normalize(text).lower() for _, text in _texts(editor_json(record)))
+
+
+def match_rank(record, needle: str) -> tuple[int, int, int]:
+    """Where a search word is found, best first: the id, the title (a guide before its FAQs), the names
+    citizens use (别名, 相似问法), anywhere else; shorter titles first within each."""
+    title = normalize(record.title).lower()
+    names = [normalize(n).lower() for n in (*getattr(record, "aliases", ()), *getattr(record, "similar", ()))]
+    if needle == record.id:
+        place = 0
+    elif needle in title:
+        place = 1
+    elif any(needle in n for n in names):
+        place = 2
+    else:
+        place = 3
+    return place, 0 if record.kind == "guide" else 1, len(title)
 
 
 def open_record(backend: Backend, record_id: str) -> dict:
@@ -80,7 +104,25 @@ def validate(kind: str, fields: dict[str, Any]):
     try:
         return RECORD_ADAPTER.validate_python({**data, "类型": kind})
     except ValidationError as exc:
-        raise Rejected(422, "有字段需要修改，未保存", problems(exc.errors(), skip=1)) from None
+        found = [{"field": ".".join(str(x) for x in err["loc"][1:]), "message": explain(err)} for err in exc.errors()]
+        raise Rejected(422, f"有 {len(found)} 处需要修改，未保存", found) from None
+
+
+def explain(err: dict) -> str:
+    """What is wrong with one field, in the editor's terms: an empty field is missing, not badly formatted."""
+    value, kind = err.get("input"), err["type"]
+    is_date = "date" in kind or str(err["loc"][-1]).endswith("日期")   # 更新日期, 发布日期 …
+    empty = value is None or (isinstance(value, str) and not value.strip())
+    example = f"如 {dt.date.today().isoformat()}"
+    if kind == "literal_error":
+        return ("必填，" if empty else "") + "请选择" + message(err).removeprefix("应为")
+    if kind == "missing" or (empty and kind != "string_too_short"):
+        return f"必填，请填写日期，{example}" if is_date else "必填，请填写"
+    if is_date:
+        return f"“{value}”不是有效的日期，请写成 YYYY-MM-DD，{example}"
+    if kind in ("int_parsing", "int_type"):
+        return f"应为整数（如 1），不能写“{value}”"
+    return message(err)
 
 
 def _texts(value: Any, path: str = "") -> list[tuple[str, str]]:
@@ -98,12 +140,18 @@ def _texts(value: Any, path: str = "") -> list[tuple[str, str]]:
 
 def save(backend: Backend, kind: str, fields: dict[str, Any], *, record_id: str | None,
          base_hash: str | None, author: str = "") -> dict:
-    """Create (record_id None) or update a record: validate, write its file, re-index it. Returns where it went."""
+    """Create (record_id None) or update a record: validate, write its file, re-index it. Returns where it went,
+    the date it now carries and the other records that still state a value the edit changed."""
     if record_id is not None:
         fields = {**fields, "id": record_id}  # ids are stable: an edit never renames a record
+    if kind in ("guide", "faq") and not str(fields.get("更新日期") or "").strip():
+        fields = {**fields, "更新日期": dt.date.today().isoformat()}   # a new or cleared date is today's
     record = validate(kind, fields)
     with backend.edit_lock:
-        current = _find(backend, record.id)
+        records = load_knowledge_base(backend.settings.kb_dir).records
+        current = next((r for r in records if r.id == record.id), None)
+        _check_related_guide(record, records)
+        record = dated(record, current)
         if record_id is None and current is not None:
             raise Rejected(409, f"id {record.id} 已被使用（{_relative(backend, current.source)}）",
                            [{"field": "id", "message": "已被使用"}])
@@ -117,8 +165,39 @@ def save(backend: Backend, kind: str, fields: dict[str, Any], *, record_id: str 
             raise Rejected(422, str(exc)) from None
         record = record.model_copy(update={"source": str(path)})
         report = backend.reindex([record])
+    updated = getattr(record, "updated", None)
     return {"id": record.id, "source": _relative(backend, str(path)), "hash": record.content_hash,
-            "index": report.as_dict()}
+            "index": report.as_dict(), "updated": updated.isoformat() if updated else "",
+            "stale": stale_values(current, record, records) if current is not None else []}
+
+
+def dated(record, current):
+    """The record with today's 更新日期 when its content changed and the editor left the date as it was
+    (citations show the date, so an old one would say the old fee is current)."""
+    if not hasattr(record, "updated") or current is None or record.updated != getattr(current, "updated", None):
+        return record
+    if record.content_hash == current.model_copy(update={"source": record.source}).content_hash:
+        return record
+    return record.model_copy(update={"updated": dt.date.today()})
+
+
+def stale_values(before, after, records: list) -> list[dict]:
+    """Each fee, time limit, phone number or address the edit changed that other records still state."""
+    out = []
+    for change in changes(before, after):
+        found = still_stating(change, after, records)
+        if found:
+            out.append({"kind": change.kind.label, "field": change.field, "old": change.old, "new": change.new,
+                        "records": [{**r, "kind_name": KIND_NAMES[r["kind"]]} for r in found]})
+    return out
+
+
+def _check_related_guide(record, records: list) -> None:
+    """A FAQ's 关联事项 must be the id of a guide in the knowledge base."""
+    guide = getattr(record, "related_guide", "")
+    if guide and not any(r.id == guide and r.kind == "guide" for r in records):
+        raise Rejected(422, "有 1 处需要修改，未保存",
+                       [{"field": "关联事项", "message": f"没有 id 为 {guide} 的办事指南，请从列表中选择"}])
 
 
 def remove(backend: Backend, record_id: str, author: str = "") -> dict:

@@ -1,5 +1,6 @@
-"""The editor console's demand-topics dashboard: the latest mined topics, charted; recomputing them from the
-demand log; closing a topic with a knowledge-base record; the weekly-report export.
+"""The editor console's demand tabs: the demand view (what to write next) and the demand-topics dashboard: the
+latest mined topics, charted; recomputing them from the demand log; closing a topic with a knowledge-base
+record; the weekly-report export.
 
 A recomputation embeds every demand question and takes tens of seconds on a big log,
 so only one runs at a time (a second click is told so instead of doubling the work),
@@ -14,7 +15,9 @@ import threading
 from pathlib import Path
 
 from demand.insights import TRENDS, DemandInsights
+from demand.signals import DemandView
 from indexing.embedder import Embedder
+from language.understanding import Vocabulary
 from ui.backend import Backend
 from ui.errors import Rejected
 
@@ -27,13 +30,32 @@ class TopicsDesk:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self.view = DemandView(backend.log, backend.settings.data_dir, backend.settings.kb_dir, self._vocabulary)
         self.insights = DemandInsights(backend.settings.data_dir, backend.settings.kb_dir,
-                                       embedder=self._embedder, index=lambda: backend.index)
+                                       embedder=self._embedder, index=lambda: backend.index, reader=self.view.reader)
         self._refreshing = threading.Lock()
 
     def _embedder(self) -> Embedder:
         with self.backend.lock:        # the index loads its model on first use; never twice
             return self.backend.index.embedder
+
+    def _vocabulary(self) -> Vocabulary:
+        with self.backend.lock:        # read with the index the questions are answered from
+            return self.backend.assistant.retriever.vocabulary()
+
+    def demand(self, limit: int) -> dict:
+        """The demand view: open items newest first, the latest settled ones, and what was left out."""
+        if not self.backend.indexed():
+            return {"signals": [], "resolved": [], "left_out": {"follow_up": 0, "noise": 0}}
+        return self.view.items(limit)
+
+    def resolve_demand(self, key: str, record_id: str, by: str) -> dict:
+        """Mark a demand item settled, by the record written for it (which must exist)."""
+        if record_id:
+            with self.backend.lock:
+                if self.backend.index.record(record_id) is None:
+                    raise Rejected(404, f"知识库中没有 id 为 {record_id} 的记录")
+        return self.view.resolve(key, record_id, by)
 
     @property
     def refreshing(self) -> bool:

@@ -18,8 +18,10 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
-function recordLink(id, label) {
-  return el("a", {href: "/records/" + encodeURIComponent(id), target: "_blank", rel: "noopener"}, label);
+// A link to a record's page, opening at the cited section when one is given (record.js scrolls to it).
+function recordLink(id, label, section) {
+  const anchor = section ? "#" + encodeURIComponent(section) : "";
+  return el("a", {href: "/records/" + encodeURIComponent(id) + anchor, target: "_blank", rel: "noopener"}, label);
 }
 
 // Text with [start, end) ranges wrapped in <mark>.

@@ -11,6 +11,7 @@ let schemas = null;
 let current = null;   // {kind, id (null while new), hash}
 let form = null;      // the root widget: {node, read()}
 let slots = {};       // field path → its element, for validation messages
+let guides = [];      // {id, title} of every guide, for a FAQ's 关联事项 picker
 
 function resolve(schema, defs) {
   if (schema.$ref) return defs[schema.$ref.split("/").pop()];
@@ -48,7 +49,9 @@ function widget(schema, defs, value, path, label, required) {
     return {node, read: () => Object.fromEntries(parts.map(([k, w]) => [k, w.read()]))};
   }
   let control;
-  if (s.enum) {
+  if (name === "关联事项") {
+    control = guidePicker(value);
+  } else if (s.enum) {
     control = el("select", {}, el("option", {value: ""}, "请选择"), s.enum.map((v) => el("option", {value: v}, v)));
     control.value = value || "";
   } else if (s.type === "integer") {
@@ -72,6 +75,22 @@ function widget(schema, defs, value, path, label, required) {
     return v;
   };
   return {node: field(path, label, required, control), read};
+}
+
+// A FAQ's 关联事项: a choice among the knowledge base's guides by name, not an id typed from memory.
+function guidePicker(value) {
+  const control = el("select", {}, el("option", {value: ""}, "（不关联办事指南）"),
+    guides.map((g) => el("option", {value: g.id}, g.title + "（" + g.id + "）")));
+  if (value && !guides.some((g) => g.id === value)) {
+    control.append(el("option", {value}, value + "（知识库中没有这条办事指南，请重新选择）"));
+  }
+  control.value = value || "";
+  return control;
+}
+
+async function loadGuides() {
+  const data = await api("GET", "/api/editor/records?" + new URLSearchParams({kind: "guide"}));
+  guides = data.records.map((r) => ({id: r.id, title: r.title}));
 }
 
 // A list of objects (申请材料, 正文): one row each, with add and remove.
@@ -132,6 +151,7 @@ function showProblems(error) {
 }
 
 async function openRecord(id) {
+  pendingDemand = null;
   try {
     const data = await api("GET", "/api/editor/records/" + encodeURIComponent(id));
     current = {kind: data.kind, id, hash: data.hash};
@@ -145,10 +165,24 @@ async function openRecord(id) {
   }
 }
 
-function newRecord(kind) {
+// A new record; `values` pre-fills it (a FAQ written for a question of the demand view).
+function newRecord(kind, values) {
   current = {kind, id: null, hash: null};
   const today = new Date().toISOString().slice(0, 10);
-  showForm(kind, kind === "guide" ? {"更新日期": today} : {}, "新记录会写入 " + (kind === "faq" ? "其关联事项的问答表格" : (kind === "guide" ? "guides" : "policies") + "/<id>.md"));
+  showForm(kind, {...(kind === "policy" ? {} : {"更新日期": today}), ...(values || {})},
+    "新记录会写入 " + (kind === "faq" ? "其关联事项的问答表格" : (kind === "guide" ? "guides" : "policies") + "/<id>.md"));
+  const first = document.querySelector("#fields input:not([type=hidden]), #fields textarea, #fields select");
+  if (first) first.focus();
+}
+
+// Other records that still state a value the save changed, each opening in the form.
+function staleWarning(stale) {
+  return el("div", {class: "stale"}, stale.map((s) => [
+    el("p", {}, el("strong", {}, "请核对："), "您把" + s.field + "里的" + s.kind + "“" + s.old + "”" +
+      (s.new ? "改成了“" + s.new + "”" : "删去了") + "，下面 " + s.records.length + " 条记录还写着“" + s.old + "”，市民可能仍被告知旧值："),
+    el("ul", {}, s.records.map((r) => el("li", {},
+      el("button", {type: "button", class: "link", onclick: () => openRecord(r.id)}, r.kind_name + "《" + r.title + "》"),
+      "　" + r.field + "：" + r.snippet)))]));
 }
 
 async function save(event) {
@@ -162,14 +196,25 @@ async function save(event) {
       : await api("POST", "/api/editor/records", {kind: current.kind, fields});
     current.id = result.id;
     current.hash = result.hash;
+    const forDemand = pendingDemand && current.kind === "faq" ? pendingDemand : null;
+    pendingDemand = null;
     document.querySelectorAll(".field-error").forEach((n) => n.remove());
     document.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+    const dateInput = document.querySelector("[name='更新日期']");
+    if (dateInput && result.updated) dateInput.value = result.updated;
     $("form-message").replaceChildren(el("p", {class: "ok"},
-      "已保存到 " + result.source + "，并已重新索引（嵌入 " + result.index.chunks_embedded + " 个片段），新问题立即按新内容回答。"));
+      "已保存到 " + result.source + "，并已重新索引（嵌入 " + result.index.chunks_embedded + " 个片段），新问题立即按新内容回答。" +
+      (result.updated ? "更新日期为 " + result.updated + "。" : "")),
+      result.stale.length ? staleWarning(result.stale) : "");
+    if (forDemand) {
+      await resolveDemand(forDemand, result.id);
+      $("form-message").append(el("p", {class: "ok"}, "需求信号“" + forDemand.question + "”已标记为由这条 FAQ 解决。"));
+    }
     $("delete").hidden = false;
     historyChanged();
     $("form-source").textContent = "文件：" + result.source;
     loadList();
+    if (current.kind === "guide") loadGuides();
   } catch (e) {
     showProblems(e);
   } finally {
@@ -203,16 +248,64 @@ async function loadList() {
   $("problems").replaceChildren(...data.problems.map((p) => el("li", {class: "error"}, p)));
 }
 
+// The demand view: each item says what was asked (about which service), what the citizen was told, and offers
+// writing the FAQ that answers it; an item written for, or answered since, leaves the list.
+let pendingDemand = null;   // the demand item a new FAQ is being written for
+
+function demandState(s) {
+  const badges = [];
+  if (s.decision !== "answered") badges.push(el("span", {class: "badge " + s.decision}, DECISIONS[s.decision] || s.decision));
+  if (s.unhelpful) badges.push(el("span", {class: "badge warn"}, "被点踩 " + s.unhelpful));
+  if (s.transferred) badges.push(el("span", {class: "badge clarify"}, "坐席转办 " + s.transferred));
+  if (s.unanswered) badges.push(el("span", {class: "badge refused"}, "坐席未解答 " + s.unanswered));
+  return badges;
+}
+
+function demandRow(s) {
+  const given = s.answer ? el("details", {}, el("summary", {}, "查看回答"),
+    el("p", {class: "pre small"}, s.answer),
+    s.record_id ? el("p", {}, "出处：", recordLink(s.record_id, s.record_id)) : null) : el("span", {class: "muted"}, "—");
+  return el("tr", {"data-key": s.key},
+    el("td", {}, s.question,
+      s.comments.length ? el("div", {class: "small"}, "市民留言：" + s.comments.join("；")) : null,
+      s.notes.length ? el("div", {class: "small"}, "坐席记录：" + s.notes.join("；")) : null),
+    el("td", {}, s.service ? recordLink(s.service.id, s.service.title)
+      : s.asked_after.length ? el("span", {}, "此前在问：", s.asked_after.map((a, i) => [i ? "、" : "", recordLink(a.id, a.title)]))
+        : el("span", {class: "muted"}, "未涉及现有事项")),
+    el("td", {}, demandState(s)),
+    el("td", {class: "num"}, s.count),
+    el("td", {}, new Date(s.last_seen * 1000).toLocaleString("zh-CN")),
+    el("td", {}, given),
+    el("td", {class: "next"},
+      el("button", {type: "button", class: "small primary", onclick: () => writeFaq(s)}, "写一条 FAQ"),
+      el("button", {type: "button", class: "small", onclick: () => resolveDemand(s, "")}, "标记已解决")));
+}
+
+function writeFaq(s) {
+  pendingDemand = s;
+  showTab("records");
+  newRecord("faq", {"问题": s.question, "关联事项": s.service ? s.service.id : ""});
+  $("form-message").replaceChildren(el("p", {class: "muted"},
+    "为需求信号“" + s.question + "”写一条 FAQ：填好 id 和答案后保存，这条需求就会从列表中移出。"));
+}
+
+async function resolveDemand(s, recordId) {
+  await api("POST", "/api/editor/demand/resolve", {key: s.key, record_id: recordId});
+  if (!$("tab-demand").hidden) loadDemand();
+}
+
 async function loadDemand() {
   const data = await api("GET", "/api/editor/demand");
+  const left = data.left_out;
+  $("demand-summary").textContent = "共 " + data.signals.length + " 条待处理。" +
+    (left.follow_up || left.noise ? "已略去 " + left.follow_up + " 条没有上下文的追问（如“那要多少钱”）和 " + left.noise + " 条客套话、算术题等。" : "");
   $("demand-empty").hidden = data.signals.length > 0;
-  $("demand").replaceChildren(...data.signals.map((s) => el("tr", {},
-    el("td", {}, s.question),
-    el("td", {}, s.decision === "answered"
-      ? el("span", {class: "badge warn"}, "被点踩")
-      : el("span", {class: "badge " + s.decision}, DECISIONS[s.decision] || s.decision)),
-    el("td", {class: "num"}, s.count), el("td", {class: "num"}, s.unhelpful),
-    el("td", {}, new Date(s.last_seen * 1000).toLocaleString("zh-CN")))));
+  $("demand").replaceChildren(...data.signals.map(demandRow));
+  $("demand-resolved").hidden = !data.resolved.length;
+  $("demand-resolved-list").replaceChildren(...data.resolved.map((s) => el("li", {}, s.question,
+    s.service ? "（" + s.service.title + "）" : "", "：",
+    s.settled_by_answer ? "此后再问已能回答" : "已由 " + (s.resolved_by || "编辑") + " 解决",
+    s.resolved_record ? ["，", recordLink(s.resolved_record, s.resolved_record)] : "")));
 }
 
 function showTab(name) {
@@ -225,7 +318,7 @@ let searchTimer = null;
 $("search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(loadList, 250); });
 $("kind").addEventListener("change", loadList);
 $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
-document.querySelectorAll("[data-new]").forEach((b) => b.addEventListener("click", () => newRecord(b.dataset.new)));
+document.querySelectorAll("[data-new]").forEach((b) => b.addEventListener("click", () => { pendingDemand = null; newRecord(b.dataset.new); }));
 document.querySelectorAll("[data-tab]").forEach((b) => b.addEventListener("click", () => showTab(b.dataset.tab)));
 $("record-form").addEventListener("submit", save);
 $("delete").addEventListener("click", removeRecord);
@@ -234,5 +327,5 @@ $("refresh-demand").addEventListener("click", loadDemand);
 (async () => {
   await showUser($("user"));
   schemas = await api("GET", "/api/editor/schema");
-  await loadList();
+  await Promise.all([loadList(), loadGuides()]);
 })();

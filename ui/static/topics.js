@@ -49,8 +49,11 @@
       svg("line", {x1: left, x2: width - right, y1: y(v), y2: y(v), class: "grid-line"}),
       svg("text", {x: left - 5, y: y(v) + 4, "text-anchor": "end"}, v)));
     const anchor = (i) => (dates.length < 2 ? "middle" : i === 0 ? "start" : i === dates.length - 1 ? "end" : "middle");
-    const xTicks = [...new Set([0, Math.floor((dates.length - 1) / 2), dates.length - 1])].map((i) =>
-      svg("text", {x: x(i), y: height - bottom + 18, "text-anchor": anchor(i)}, dates[i]));
+    // up to six evenly spaced dates; within one year "12-04" is enough
+    const ticks = Math.min(dates.length, 6);
+    const sameYear = dates[0].slice(0, 4) === dates[dates.length - 1].slice(0, 4);
+    const xTicks = [...new Set(Array.from({length: ticks}, (_, k) => Math.round((k * (dates.length - 1)) / Math.max(1, ticks - 1))))]
+      .map((i) => svg("text", {x: x(i), y: height - bottom + 18, "text-anchor": anchor(i)}, sameYear ? dates[i].slice(5) : dates[i]));
     const series = bars.map((b, k) => {
       const points = line.filter((p) => p.id === b.id);
       const color = COLORS[k % COLORS.length];
@@ -64,6 +67,25 @@
     return svg("svg", {viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img", "aria-label": "各话题留言数随时间变化：折线图"},
       yTicks, svg("line", {x1: left, x2: left, y1: top, y2: y(0), class: "axis"}),
       svg("line", {x1: left, x2: width - right, y1: y(0), y2: y(0), class: "axis"}), xTicks, series);
+  }
+
+  // A line needs two dates: with one, say so (the bar chart has that day's counts) instead of drawing dots.
+  function lineView(data) {
+    const dates = [...new Set(data.line.map((p) => p.date))].sort();
+    if (!dates.length) return [el("p", {class: "muted"}, "暂无数据")];
+    if (dates.length < 2) {
+      return [el("p", {class: "muted"}, "这些问题都在 " + dates[0] + " 这一天提出，还看不出随时间的变化；" +
+        "各话题当天的数量见左侧柱状图。积累几天的问题后，这里会画出每个话题每" + (data.bucket === "week" ? "周" : "天") + "的数量。")];
+    }
+    return [lineChart(data.line, data.bar), legend(data.bar), lineTable(data.line, data.bar, dates)];
+  }
+
+  // The same numbers as a table, for screen readers and for reading exact counts.
+  function lineTable(line, bars, dates) {
+    const count = new Map(line.map((p) => [p.id + "|" + p.date, p.count]));
+    return el("details", {class: "chart-table"}, el("summary", {}, "以表格查看"),
+      el("table", {class: "grid"}, el("thead", {}, el("tr", {}, el("th", {}, "话题"), dates.map((d) => el("th", {}, d.slice(5))))),
+        el("tbody", {}, bars.map((b) => el("tr", {}, el("th", {}, b.topic), dates.map((d) => el("td", {class: "num"}, count.get(b.id + "|" + d) || 0)))))));
   }
 
   function legend(bars) {
@@ -143,7 +165,7 @@
     $("topics-export").hidden = !data.run;
     const none = () => el("p", {class: "muted"}, "暂无数据");
     $("topics-bar").replaceChildren(data.bar.length ? barChart(data.bar) : none());
-    $("topics-line").replaceChildren(...(data.line.length ? [lineChart(data.line, data.bar), legend(data.bar)] : [none()]));
+    $("topics-line").replaceChildren(...lineView(data));
     $("topics-line-title").textContent = "各话题留言数随时间变化（按" + (data.bucket === "week" ? "周" : "日") + "）";
     $("topics-empty").hidden = data.topics.length > 0;
     $("topics").replaceChildren(...data.topics.map(topicRow));
