@@ -16,13 +16,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from language.text import normalize
 from knowledge.consistency import changes, still_stating
 from knowledge.loaders import RECORD_ADAPTER, load_knowledge_base
 from knowledge.models import FAQ, KIND_NAMES, Policy, ServiceGuide
+from knowledge.validation import field_message
 from knowledge.writer import editor_json
+from language.text import normalize
 from ui.backend import Backend
-from ui.errors import Rejected, message
+from ui.errors import Rejected
 
 EDITABLE_SUFFIXES = (".md", ".markdown", ".csv", ".xlsx", ".json", ".jsonl")
 MAX_FIELD_CHARS = 20_000     # far above any field of the sample knowledge base, policies' articles included
@@ -115,14 +116,14 @@ def explain(err: dict) -> str:
     empty = value is None or (isinstance(value, str) and not value.strip())
     example = f"如 {dt.date.today().isoformat()}"
     if kind == "literal_error":
-        return ("必填，" if empty else "") + "请选择" + message(err).removeprefix("应为")
+        return ("必填，" if empty else "") + "请选择" + field_message(err).removeprefix("应为")
     if kind == "missing" or (empty and kind != "string_too_short"):
         return f"必填，请填写日期，{example}" if is_date else "必填，请填写"
     if is_date:
         return f"“{value}”不是有效的日期，请写成 YYYY-MM-DD，{example}"
     if kind in ("int_parsing", "int_type"):
         return f"应为整数（如 1），不能写“{value}”"
-    return message(err)
+    return field_message(err)
 
 
 def _texts(value: Any, path: str = "") -> list[tuple[str, str]]:
