@@ -25,6 +25,7 @@ PREFERRED_BONUS = 0.25
 # matches nearly as well, so that the answer is more likely inside it (NCP dev, documents right:
 # gold span in the quote for 92% of questions, against 86% with a fixed 300; median answer 254 characters).
 SHORT_PASSAGE, LONG_PASSAGE, SURE_RATIO = 250, 600, 3.0
+ASKING_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,17 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
     if facts and aspect in ("materials", "conditions", "process", "fees", "time_limit"):
         lines.append(facts)
     return "\n".join(lines), section
+
+
+def compose_guide_aspects(guide: ServiceGuide, aspects: tuple[str, ...]) -> tuple[str, str]:
+    """Several aspects asked in one message ("几天办好 户口页要自己去派出所打吗"): each field, in the order asked
+    (three at most); the citation names the first."""
+    parts = [compose_guide(guide, aspect) for aspect in dict.fromkeys(aspects)][:3]
+    if len(parts) == 1:
+        return parts[0]
+    heading = f"【{guide.name}】"
+    body = [text.removeprefix(heading) for text, _ in parts]
+    return heading + "\n" + "\n".join(body), parts[0][1]
 
 
 def material_in_overview(material: Material) -> str:
@@ -231,9 +243,13 @@ def _window_score(sentences: list[str], scores: list[float], start: int, max_cha
 
 
 def compose_policy(policy: Policy, query: str, lexicon: Lexicon, weights: dict[str, float],
-                   best_chunk: str = "") -> tuple[str, str]:
-    """Quote the passage of the policy that answers; the citation carries the title and 文号."""
+                   best_chunk: str = "", asking: frozenset[str] = frozenset()) -> tuple[str, str]:
+    """Quote the passage of the policy that answers; the citation carries the title and 文号. The words of the
+    clauses that ask (`asking`) weigh ASKING_WEIGHT times more: a story's question, not its story, says which
+    passage answers."""
     query_tokens = {t for t in lexicon.tokens(query) if not t.startswith("§syn")}
+    if asking and asking != frozenset(query_tokens):
+        weights = {**weights, **{t: weights.get(t, 1.0) * ASKING_WEIGHT for t in asking & query_tokens}}
     located = [(section.heading, s) for section in policy.sections for s in split_sentences(section.text)]
     facts = policy_facts(policy) if asks_about_document(query) else ""
     passage = best_passage([s for _, s in located], query_tokens, lexicon, weights,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from assistant.compose import (Citation, asks_for_a_payment, compose_faq, compose_guide, compose_guide_detail,
+from assistant.compose import (Citation, asks_for_a_payment, compose_faq, compose_guide_aspects, compose_guide_detail,
                                compose_policy, full_text)
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
@@ -36,7 +36,7 @@ CONFIRM_MIN = 0.45    # between the two we ask which service was meant instead o
 SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48 refused answerable questions (0.2: 23)
 CLARIFY_MARGIN = 0.35
 # two services both this probable in the learned order, and this close, are both put to the citizen
-CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.25, 0.3
+CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.2, 0.3
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 
 
@@ -258,6 +258,10 @@ class Assistant:
                 record = guide
                 top = next((h for h in hits if h.record_id == guide.id), None) or RecordHit(
                     guide.id, guide.kind, guide.title, top.score, top.fused)
+        guide_hit = self._guide_for_aspect(q, top, hits) if isinstance(record, Policy) else None
+        if guide_hit is not None:
+            # and by a guide close behind, rather than by the policy it is carried out under
+            record, top = self.index.record(guide_hit.record_id), replace(guide_hit, score=top.score)
         if record.kind == "guide" or (record.kind == "faq" and record.related_guide):
             guide_id = record.id if record.kind == "guide" else record.related_guide
             guide = self.index.record(guide_id)
@@ -265,6 +269,15 @@ class Assistant:
         else:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
+
+    @staticmethod
+    def _guide_for_aspect(q: ParsedQuery, top: RecordHit, hits: list[RecordHit]) -> RecordHit | None:
+        """For a 材料/流程/费用… question first answered by a policy, a guide among the next candidates that is
+        probable too (CLARIFY_ORDER_FLOOR in the learned order): its field answers it in full."""
+        if q.aspect not in aspect_fields() or "order" not in top.features:
+            return None
+        return next((h for h in hits[1:3] if h.kind == "guide"
+                     and h.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR), None)
 
     def _service_of(self, record_id: str, kind: str) -> str:
         """The guide a record belongs to: itself, or a FAQ's guide ("" for a policy or a FAQ without one)."""
@@ -274,8 +287,14 @@ class Assistant:
         """Whether a record of the same service as the top one, just below it, is a sure match: "看病的钱怎么报销"
         is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on when the money arrives."""
         service = self._service_of(top.record_id, top.kind)
-        return bool(service) and any(h.score >= self.answer_min(h.kind) and self._service_of(h.record_id, h.kind) == service
-                                     for h in others)
+        if not service:
+            return False
+        if any(h.score >= self.answer_min(h.kind) and self._service_of(h.record_id, h.kind) == service for h in others):
+            return True
+        # in the learned order: every other probable record is of the same service, so there is nothing to ask
+        probable = [h for h in others if h.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR]
+        return "order" in top.features and bool(probable) and all(
+            self._service_of(h.record_id, h.kind) == service for h in probable)
 
     @staticmethod
     def _ask_for_service(q: ParsedQuery, state: SessionState) -> Answer:
@@ -300,8 +319,9 @@ class Assistant:
         """A clarifying question listing the plausible records, each FAQ followed by its guide (the FAQ
         covers one special case, the guide the service as a whole); the session remembers them for "1"/"2" replies."""
         listed: list[tuple[str, str, str]] = []
-        for h in hits[:3]:
-            # a record as probable as CLARIFY_ORDER_FLOOR in the learned order is an option too
+        # services before policies: the citizen chooses what to do; a record as probable as CLARIFY_ORDER_FLOOR
+        # in the learned order is an option too
+        for h in sorted(hits[:4], key=lambda h: h.kind == "policy"):
             if h.score < min_score and h.features.get("order", 0.0) < CLARIFY_ORDER_FLOOR:
                 continue
             listed.append((h.record_id, h.title, h.kind))
@@ -350,18 +370,20 @@ class Assistant:
     def _should_clarify(self, hits: list[RecordHit]) -> bool:
         """Two guides of different services both answer, about as well, and the question names neither by
         its full name: "提取公积金要什么材料" (租房, 购房 or 销户提取?), "营业执照怎么办" (个体户 or 公司?)."""
-        if not hits:
+        if not hits or hits[0].route == "faq" or hits[0].features.get("title"):
             return False
+        if "order" in hits[0].features:  # the learned order: the two best guides, whatever comes first
+            guides = [h for h in hits[:4] if h.kind == "guide"]
+            if len(guides) < 2 or hits[0].score < self.confirm_min(hits[0].kind):
+                return False
+            a, b = guides[0], guides[1]
+            return (b.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR
+                    and a.features.get("order", 0.0) - b.features.get("order", 0.0) < CLARIFY_ORDER_MARGIN)
         a = hits[0]
-        if a.route == "faq" or a.features.get("title") or a.kind != "guide":
-            return False
         others = [h for h in hits[1:4] if h.kind == "guide" and h.record_id != a.record_id]
-        if not others:
+        if a.kind != "guide" or not others:
             return False
         b = others[0]
-        if "order" in a.features:  # the learned order: how probable each is, and how close the two are
-            return (a.score >= self.confirm_min(a.kind) and b.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR
-                    and a.features["order"] - b.features.get("order", 0.0) < CLARIFY_ORDER_MARGIN)
         return (a.score >= self.answer_min(a.kind) and b.score >= self.answer_min(b.kind)
                 and a.fused - b.fused < CLARIFY_MARGIN)
 
@@ -373,10 +395,12 @@ class Assistant:
                 for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf)
-            text, section = detail or compose_guide(record, q.aspect)
+            asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
+            text, section = detail or compose_guide_aspects(record, asked)
         elif isinstance(record, Policy):
             best_chunk = top.chunks[0].chunk.text if top.chunks else ""
-            text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, best_chunk)
+            text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, best_chunk,
+                                           q.search.asking_tokens)
         else:
             text, section = compose_faq(record)
         updated = getattr(record, "updated", None)

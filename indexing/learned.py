@@ -34,12 +34,14 @@ if TYPE_CHECKING:
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "ranking.json"
 RANKED = 10  # candidates re-ranked and scored
 CANDIDATE_FEATURES = ("fused", "lex_z", "dense_z", "rec_z", "dense", "coverage", "title", "window", "ask_window",
-                      "phrasing", "stretch", "gram4", "is_faq", "is_guide", "region_match", "region_conflict",
-                      "detail_window", "ask_window_all", "ask_dense", "name_modifier", "routed", "log_rank")
+                      "phrasing", "stretch", "gram4", "is_faq", "is_guide", "aspect_guide", "aspect_faq",
+                      "aspect_policy", "document_policy", "region_match", "region_conflict", "detail_window", "ask_window_all", "ask_dense", "routed",
+                      "log_rank")
 DECISION_FEATURES = ("dense", "coverage", "window", "ask_window", "phrasing", "stretch", "gram4", "title", "lex_z",
-                     "dense_z", "margin", "gap", "is_faq", "is_guide", "routed", "region_conflict", "region_match",
-                     "q_unknown", "q_words", "q_asks_aspect", "calibrated", "detail_window", "ask_window_all",
-                     "q_ask_unknown", "ask_dense", "ask_dense_gap", "name_modifier", "rerank", "log_place")
+                     "dense_z", "margin", "gap", "is_faq", "is_guide", "aspect_guide", "document_policy", "routed",
+                     "region_conflict", "region_match", "q_unknown", "q_words", "q_asks_aspect", "calibrated",
+                     "detail_window", "ask_window_all", "q_ask_unknown", "ask_dense", "ask_dense_gap", "rerank",
+                     "log_place")
 
 
 def candidate_matrix(hits: list[RecordHit]) -> np.ndarray:
@@ -78,6 +80,8 @@ def _value(hit: RecordHit, name: str, rank: int) -> float:
         return float(hit.route == "faq")
     if name == "log_rank":
         return math.log1p(rank)
+    if name in ("aspect_faq", "aspect_policy"):  # an aspect question (材料, 流程 …) and what kind of record answers it
+        return hit.features.get("q_asks_aspect", 0.0) * float(hit.kind == name.removeprefix("aspect_"))
     return float(hit.features.get(name, 0.0))
 
 

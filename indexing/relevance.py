@@ -56,7 +56,6 @@ class RelevanceFeatures:
         every_asked = {tok for tok in query.asking_tokens if not tok.startswith("§syn")} - names
         regions = self._record_regions(record_id, text)
         return {
-            "name_modifier": self._foreign_modifier(query, record_id, text),
             "region_match": float(bool(query.regions & regions)),
             "region_conflict": float(bool(query.regions) and bool(regions) and not query.regions & regions),
             "window": max((t.idf_share(w & terms, terms) for w in windows), default=0.0),
@@ -70,21 +69,10 @@ class RelevanceFeatures:
             "gram4": share_found(letters_q, letters_text, 4),
             "is_faq": float(t.meta[record_id].kind == "faq"),
             "is_guide": float(t.meta[record_id].kind == "guide"),
+            # a guide answers 材料/流程/费用… in full, and a policy questions about the document itself
+            "aspect_guide": float(query.aspect != "general" and t.meta[record_id].kind == "guide"),
+            "document_policy": float(query.about_document and t.meta[record_id].kind == "policy"),
         }
-
-    def _foreign_modifier(self, query: SearchQuery, record_id: str, text: str) -> float:
-        """1 when a word of the question directly before a word of the record's names is a word the record never
-        uses: "二手车过户" is not the 过户 of 存量房（二手房）转移登记, nor "电动自行车上牌" the 上牌 of a car."""
-        names = self.tables.meta[record_id].names or {normalize(self.tables.meta[record_id].title)}
-        name_words = {v for n in names for w in self.lexicon.cut(n) if len(w) >= 2 for v in self.lexicon.variants(w)}
-        words = self.lexicon.cut(query.text)
-        body = normalize(self.tables.meta[record_id].title) + text
-        ignored = self.lexicon.stopwords | self.lexicon.data.words("generic") | self.lexicon.data.words("aspect")
-        for before, word in zip(words, words[1:]):
-            if word in name_words and len(before) >= 2 and before not in ignored and before not in body \
-                    and not any(before in n for n in names):
-                return 1.0
-        return 0.0
 
     def _name_tokens(self, record_id: str) -> frozenset[str]:
         """The tokens of a record's names (a FAQ: its guide's): words that say which service, not what about it."""

@@ -42,6 +42,17 @@ def detect_aspect(normalized_question: str) -> str:
     return "general"
 
 
+def aspects_asked(normalized_question: str) -> tuple[str, ...]:
+    """Every aspect the question asks about, in the order it asks them: "在哪个窗口办 周六能办不" asks where;
+    "网上申请几天办好 户口页要自己去打吗" asks how long and how; "在手机上咋个交钱" asks how online and what fee."""
+    found = []
+    for aspect in aspects():
+        match = aspect.pattern.search(normalized_question)
+        if match:
+            found.append((match.start(), aspect.code))
+    return tuple(code for _, code in sorted(found))
+
+
 def quantities_asked(normalized_question: str) -> frozenset[str]:
     """The kinds of figure asked for: "失业金能领多少" wants an amount, "能领多久" a length of time."""
     data = language_data()

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from language.aspects import asks_about_document, detect_aspect, quantities_asked, without_aspect_wording
+from language.aspects import (aspects_asked, asks_about_document, detect_aspect, quantities_asked,
+                              without_aspect_wording)
 from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
@@ -74,6 +75,7 @@ class ParsedQuery:
     text: str                       # cleaned, masked, courtesy set aside: what is searched and logged
     aspect: str                     # of the text as typed (the dialogue may carry one over from a clarification)
     notices: list[str]
+    aspects: tuple[str, ...]        # every aspect asked, in the order asked ("几天办好 户口页要自己去打吗")
     search: SearchQuery
     vocabulary: Vocabulary
     content_words: list[str]        # words that could name a service: none means "about the same thing"
@@ -147,6 +149,7 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
     jurisdiction = data.pattern("jurisdiction")
     return ParsedQuery(
         raw_length=clean.raw_length, text=text, aspect=detect_aspect(text), notices=list(clean.notices),
+        aspects=aspects_asked(text),
         search=read_search_text(text, vocabulary), vocabulary=vocabulary,
         content_words=content_words(text, lexicon), figures=quantities_asked(text),
         places=sorted({p for p in vocabulary.places if p in normalize(text)}, key=len, reverse=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from indexing.retriever import HybridRetriever
+from indexing.scorers import RetrievalConfig
 
 pytestmark = pytest.mark.slow
 
@@ -39,8 +40,22 @@ def test_hits_carry_matching_chunks_and_scores_in_unit_range(retriever):
     for h in hits:
         assert 0.0 <= h.score <= 1.0
         assert all(c.chunk.record_id == h.record_id for c in h.chunks)
+    # the candidates come in the learned order: the probability that each is a right answer (a routed FAQ first)
+    order = [h.features["order"] for h in hits if h.route != "faq"]
+    assert len(order) >= len(hits) - 1 and order == sorted(order, reverse=True)
+
+
+def test_without_the_learned_steps_candidates_come_in_fused_order(sample_index):
+    plain = HybridRetriever(sample_index, config=RetrievalConfig(off=frozenset({"rerank", "decision"})))
+    hits = plain.search("结婚登记要带什么材料", top_k=5)
     unrouted = [h.fused for h in hits if h.route != "faq"]   # a routed FAQ goes first whatever its score
     assert len(unrouted) >= len(hits) - 1 and unrouted == sorted(unrouted, reverse=True)
+    assert plain.threshold("guide", "answer") is None  # the assistant then reads the calibrated score
+
+
+def test_an_unknown_step_is_refused_by_name():
+    with pytest.raises(ValueError, match="magic"):
+        RetrievalConfig(off=frozenset({"magic"}))
 
 
 def test_district_named_in_question_is_detected(retriever):
