@@ -252,8 +252,12 @@ class Assistant:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
             return self._refusal(q, hits)
         if isinstance(record, FAQ) and top.route != "faq" and q.aspect in aspect_fields() and record.related_guide:
-            # 材料/流程/费用… are answered in full by the guide's own field, not by a FAQ about a special case
+            # 材料/流程/费用… are answered in full by the guide's own field, not by a FAQ about a special case,
+            # unless the learned order finds the guide improbable ("社保卡在哪激活" is the FAQ's case only)
             guide = self.index.record(record.related_guide)
+            guide_hit = next((h for h in hits if h.record_id == record.related_guide), None)
+            if guide_hit is not None and guide_hit.features.get("order", 1.0) < CLARIFY_ORDER_FLOOR:
+                guide = None
             if guide is not None:
                 record = guide
                 top = next((h for h in hits if h.record_id == guide.id), None) or RecordHit(
@@ -340,9 +344,13 @@ class Assistant:
                             asked: Answer) -> Answer | None:
         """A clarifying question with a single option asks nothing: answer from that record, saying that it is
         only the closest match. None when there is more than one option, or when the question holds a word the
-        knowledge base never uses ("二手车过户" is close to 二手房过户, but about something else)."""
+        knowledge base never uses ("二手车过户" is close to 二手房过户, but about something else). A city named
+        ("广州市办护照…") is no such word: the answer says the knowledge base gives its own locality's rules."""
         record = self.index.record(asked.options[0]["record_id"]) if len(asked.options) == 1 else None
-        words = content_words(q.search.text, q.vocabulary.lexicon)
+        text = q.search.text
+        for city, _ in q.jurisdictions:
+            text = text.replace(city, " ")
+        words = content_words(text, q.vocabulary.lexicon)
         if record is None or any(len(w) >= 2 and not is_question_word(w) and not q.vocabulary.knows(w) for w in words):
             return None
         state.options, state.pending_aspect = [], "general"
@@ -372,7 +380,9 @@ class Assistant:
         its full name: "提取公积金要什么材料" (租房, 购房 or 销户提取?), "营业执照怎么办" (个体户 or 公司?)."""
         if not hits or hits[0].route == "faq" or hits[0].features.get("title"):
             return False
-        if "order" in hits[0].features:  # the learned order: the two best guides, whatever comes first
+        if "order" in hits[0].features:  # the learned order: the two best guides, below anything but a sure FAQ
+            if hits[0].kind == "faq" and hits[0].score >= self.answer_min("faq"):
+                return False
             guides = [h for h in hits[:4] if h.kind == "guide"]
             if len(guides) < 2 or hits[0].score < self.confirm_min(hits[0].kind):
                 return False
