@@ -37,6 +37,7 @@ SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48
 CLARIFY_MARGIN = 0.35
 # two services both this probable in the learned order, and this close, are both put to the citizen
 CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.2, 0.3
+SURE_ORDER = 0.9  # a record this probable in the learned order is answered from, not swapped for a guide near it
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 
 
@@ -277,8 +278,9 @@ class Assistant:
     @staticmethod
     def _guide_for_aspect(q: ParsedQuery, top: RecordHit, hits: list[RecordHit]) -> RecordHit | None:
         """For a 材料/流程/费用… question first answered by a policy, a guide among the next candidates that is
-        probable too (CLARIFY_ORDER_FLOOR in the learned order): its field answers it in full."""
-        if q.aspect not in aspect_fields() or "order" not in top.features:
+        probable too (CLARIFY_ORDER_FLOOR in the learned order): its field answers it in full. A notice the learned
+        order is sure of (SURE_ORDER) is what was asked about ("抵押权人应当在多长时间内申请注销" quotes the notice)."""
+        if q.aspect not in aspect_fields() or top.features.get("order", 1.0) >= SURE_ORDER:
             return None
         return next((h for h in hits[1:3] if h.kind == "guide"
                      and h.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR), None)
