@@ -143,7 +143,8 @@ class Assistant:
         follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (q.asks_if_required
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
-                          and (q.starts_like_follow_up or self._within_topic(q, state.topic_id))))
+                          and (q.starts_like_follow_up and self._known_words_only(q)
+                               or self._within_topic(q, state.topic_id) or self._only_in_context(q, hits))))
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
@@ -162,6 +163,20 @@ class Assistant:
             return hits, None
         own.score = max(own.score, self.answer_min(own.kind))
         return [own] + [h for h in hits if h.record_id != own.record_id], own
+
+    def _only_in_context(self, q: ParsedQuery, hits: list[RecordHit]) -> bool:
+        """A short turn that on its own would be refused, names no record, and holds only words the knowledge
+        base uses, is read in the conversation: "我是他孙子 能帮他办不" after 高龄津贴 asks about 高龄津贴."""
+        if hits and (hits[0].score >= self.confirm_min(hits[0].kind) or self.retriever.named_in(q.text)):
+            return False
+        return self._known_words_only(q)
+
+    @staticmethod
+    def _known_words_only(q: ParsedQuery) -> bool:
+        """Whether every content word is one the knowledge base uses: "那天要是下雨咋整" after 结婚登记 starts like
+        a follow-up, but 下雨 is in no record, so it is not about the service talked about."""
+        return all(len(w) < 2 or is_question_word(w) or q.vocabulary.knows(w)
+                   for w in content_words(q.search.text, q.vocabulary.lexicon))
 
     def _own_faq(self, found: list[RecordHit], guide_id: str) -> RecordHit | None:
         """Among the follow-up's own search results, a FAQ of the service talked about: "不是本地户口呢" after 护照

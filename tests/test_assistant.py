@@ -165,6 +165,25 @@ def test_follow_up_questions_keep_their_context(assistant, turns):
         assert expected in (cited, getattr(related, "related_guide", "")), (question, cited)
 
 
+@pytest.mark.parametrize("topic, follow_up, service", [
+    ("护照在哪里办", "我能让我姐替我去交材料不", "g-passport"),
+    ("办个体户营业执照要带什么", "要是我儿子去办行不", "g-individual-business"),
+])
+def test_a_follow_up_naming_only_people_is_about_the_service_talked_about(assistant, topic, follow_up, service):
+    """Relatives in a story name no service: on its own the turn would be refused, in the conversation it is not."""
+    first = assistant.ask(topic)
+    answer = assistant.ask(follow_up, session_id=first.session_id)
+    assert answer.answered, answer.answer
+    cited = assistant.index.record(answer.citations[0].record_id)
+    assert service in (cited.id, getattr(cited, "related_guide", ""))
+
+
+def test_a_follow_up_about_something_no_record_holds_is_not_answered_from_the_topic(assistant):
+    first = assistant.ask("结婚登记要带什么材料")
+    answer = assistant.ask("那天要是下雨咋整", session_id=first.session_id)
+    assert not answer.answered
+
+
 @pytest.mark.parametrize("question", ["在哪里办", "能网上办吗", "要带什么材料", "多久能办好", "可以代办吗"])
 def test_a_first_question_naming_no_service_asks_which_one_and_keeps_the_aspect(assistant, question):
     """Any answer to "在哪里办" with nothing talked about would be a guess at the service."""
