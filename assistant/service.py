@@ -254,7 +254,7 @@ class Assistant:
             named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
             asked = self._ask_which(q, hits, state, self.answer_min(hits[0].kind) * 0.8,
                                     "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
-            return self._answer_only_option(q, hits, state, asked) or asked
+            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked)
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
         if (chosen is None and top is not None and confirm_min <= top.score < answer_min
@@ -262,7 +262,7 @@ class Assistant:
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             asked = self._ask_which(q, hits, state, confirm_min, not_found)
-            return self._answer_only_option(q, hits, state, asked) or asked
+            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked)
         record = self.index.record(top.record_id) if top is not None and top.score >= answer_min else None
         if record is None:
             state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
@@ -356,6 +356,14 @@ class Assistant:
         state.options, state.pending_aspect = options, q.aspect
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
+
+    def _affirm(self, asked: Answer) -> Answer:
+        """A list of one is no choice: ask the citizen to confirm it instead (a reply naming nothing, "是",
+        picks the one service offered)."""
+        if len(asked.options) == 1:
+            asked.answer = (f"您问的是《{asked.options[0]['title']}》吗？是的话请回复“是”；不是的话，可以换个说法，"
+                            f"或拨打政务服务便民热线 {self.hotline}。")
+        return asked
 
     def _answer_only_option(self, q: ParsedQuery, hits: list[RecordHit], state: SessionState,
                             asked: Answer) -> Answer | None:

@@ -184,6 +184,18 @@ def test_a_follow_up_about_something_no_record_holds_is_not_answered_from_the_to
     assert not answer.answered
 
 
+def test_a_single_plausible_service_is_put_to_the_citizen_to_confirm_not_listed(assistant):
+    """Two-stage fallback: a list of one is no choice; "是" confirms it and gets the answer."""
+    asked = assistant.ask("车子买了6年了 要去检测站吗")
+    if asked.decision == "clarify" and len(asked.options) == 1:
+        title = asked.options[0]["title"]
+        assert asked.answer.startswith(f"您问的是《{title}》吗") and "下面哪一项" not in asked.answer
+        confirmed = assistant.ask("是", session_id=asked.session_id)
+        assert confirmed.answered and confirmed.citations[0].record_id == asked.options[0]["record_id"]
+    else:  # answered outright is right too, as long as it is the inspection
+        assert asked.answered and asked.citations[0].record_id in ("g-vehicle-inspection", "faq-inspect-free")
+
+
 @pytest.mark.parametrize("question", ["在哪里办", "能网上办吗", "要带什么材料", "多久能办好", "可以代办吗"])
 def test_a_first_question_naming_no_service_asks_which_one_and_keeps_the_aspect(assistant, question):
     """Any answer to "在哪里办" with nothing talked about would be a guess at the service."""

@@ -72,6 +72,8 @@ def test_a_refusal_script_names_who_can_help_and_never_the_hotline_itself():
     assert not any("12345" in line for line in with_transfer + script_lines(refused, None, None))
     clarify = Answer("q", "s", "clarify", "…", options=[{"n": 1, "title": "居住证申领"}, {"n": 2, "title": "护照"}])
     assert script_lines(clarify, None, None) == ["请问您咨询的是下面哪一项？", "1. 居住证申领", "2. 护照"]
+    one = Answer("q", "s", "clarify", "…", options=[{"n": 1, "title": "居住证申领"}])
+    assert script_lines(one, None, None) == ["请问您咨询的是“居住证申领”吗？"]
 
 
 def test_score_bands_are_the_assistants_own_thresholds():

@@ -46,6 +46,8 @@ def clarifying_lines(answer: Answer) -> list[str]:
     """Ask the caller which service they mean, the options read out one by one."""
     if not answer.options:
         return _lines(answer.answer)
+    if len(answer.options) == 1:
+        return [f"请问您咨询的是“{answer.options[0]['title']}”吗？"]
     return ["请问您咨询的是下面哪一项？"] + [f"{o['n']}. {o['title']}" for o in answer.options]
 
 
