@@ -196,6 +196,17 @@ def test_a_single_plausible_service_is_put_to_the_citizen_to_confirm_not_listed(
         assert asked.answered and asked.citations[0].record_id in ("g-vehicle-inspection", "faq-inspect-free")
 
 
+def test_an_age_asked_is_answered_with_the_sentence_giving_it(assistant):
+    answer = assistant.ask("女方多少岁才可以领结婚证")
+    assert answer.answered and answer.citations[0].record_id == "g-marriage-registration"
+    assert "女方年满20周岁" in answer.answer
+
+
+def test_wechat_is_asking_how_to_apply_online(assistant):
+    answer = assistant.ask("身份证丢了能在微信上补办吗")
+    assert answer.answered and answer.aspect == "online" and "网上办理" in answer.answer
+
+
 @pytest.mark.parametrize("question", ["在哪里办", "能网上办吗", "要带什么材料", "多久能办好", "可以代办吗"])
 def test_a_first_question_naming_no_service_asks_which_one_and_keeps_the_aspect(assistant, question):
     """Any answer to "在哪里办" with nothing talked about would be a guess at the service."""
