@@ -14,7 +14,7 @@ from functools import cache
 
 from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts
 from knowledge.models import FAQ, Material, Policy, ServiceGuide
-from language.aspects import asks_about_document, aspect_label, quantities_asked
+from language.aspects import asks_about_document, aspect_label, aspects_asked, quantities_asked
 from language.data import language_data
 from language.documents import document_pattern, split_sentences
 from language.lexicon import Lexicon
@@ -129,6 +129,24 @@ def compose_guide_aspects(guide: ServiceGuide, aspects: tuple[str, ...]) -> tupl
     heading = f"【{guide.name}】"
     body = [text.removeprefix(heading) for text, _ in parts]
     return heading + "\n" + "\n".join(body), parts[0][1]
+
+
+def compose_clause_details(guide: ServiceGuide, clauses: list[str], answered: str, lexicon: Lexicon,
+                           weights: dict[str, float]) -> str:
+    """Several questions in one message, one of them about a detail ("退休审批要几天 养老金从哪个月开始发"):
+    the passage answering each clause that asks no aspect of its own and that the answer does not hold yet."""
+    extra = []
+    for clause in clauses:
+        if aspects_asked(clause) or len(clauses) < 2:
+            continue
+        found = compose_guide_detail(guide, clause, lexicon, weights)
+        if found is None:
+            continue
+        passage = found[0].removeprefix(f"【{guide.name}】").removesuffix(FOLLOW_UP_HINT).strip()
+        body = passage.split("：\n", 1)[-1]
+        if body not in answered and all(body not in e for e in extra):
+            extra.append(passage)
+    return "\n".join(extra)
 
 
 def material_in_overview(material: Material) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
-from assistant.compose import (Citation, asks_for_a_payment, compose_faq, compose_guide_aspects, compose_guide_detail,
+from assistant.compose import (FOLLOW_UP_HINT, Citation, asks_for_a_payment, compose_clause_details, compose_faq,
+                               compose_guide_aspects, compose_guide_detail,
                                compose_policy, full_text)
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
@@ -28,7 +29,7 @@ from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
 from language.question import MAX_QUESTION_CHARS
 from language.text import normalize
-from language.understanding import ParsedQuery, content_words, is_question_word, understand
+from language.understanding import ParsedQuery, asking_clauses, content_words, is_question_word, understand
 
 # for the calibrated score, when the learned decision is switched off
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
@@ -432,6 +433,10 @@ class Assistant:
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             text, section = detail or compose_guide_aspects(record, asked)
+            if detail is None:
+                more = compose_clause_details(record, asking_clauses(q.text), text, self.index.lexicon,
+                                              q.vocabulary.idf)
+                text = f"{text.removesuffix(FOLLOW_UP_HINT).rstrip()}\n{more}" if more else text
         elif isinstance(record, Policy):
             best_chunk = top.chunks[0].chunk.text if top.chunks else ""
             text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, best_chunk,
