@@ -22,9 +22,9 @@ from indexing.chunking import CHUNKING_VERSION, Chunk, chunk_record
 from indexing.embedder import Embedder, EmbeddingCache, embedding_identity
 from language.lexicon import Lexicon
 from indexing.vector_store import VectorStore, collection_name
-from knowledge.models import FAQ, Policy, Record, ServiceGuide
+from knowledge.models import FAQ, LifeEvent, Policy, Record, ServiceGuide
 
-AnyRecord = ServiceGuide | Policy | FAQ
+AnyRecord = ServiceGuide | Policy | FAQ | LifeEvent
 _RECORD = TypeAdapter(Record)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (

@@ -1,0 +1,127 @@
+"""Finding life events (一件事) in citizens' words: the situations an event's record names (适用情形, its title
+and aliases) are what a question about it says ("孩子出生了", "老人去世了", "开个小饭馆"), so the phrasings are
+learned from the records, never written into code; the words that ask for the whole chain ("要办哪些手续",
+"都要跑哪些部门") are data too (`life_events.whole_chain` in patterns.yml).
+
+Events are kept beside the search index, not in it: they state nothing of their own, so they never compete
+with their guides for a single-service question ("身份证丢了怎么补办" is not an event).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexing.index import KnowledgeIndex
+from knowledge.models import LifeEvent, ServiceGuide
+from language.data import language_data
+from language.text import normalize
+from language.understanding import content_words, is_question_word
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    event: LifeEvent
+    words: tuple[str, ...]      # the words of the situation found in the question
+    whole_chain: bool           # the question asks what all is to be done ("要办哪些手续")
+    names_service: bool         # the situation found is itself a service's name ("办退休", "孩子上学")
+    other_service: bool         # the rest of the question names a service ("老人去世了他的公积金咋取")
+
+    @property
+    def asks_for_event(self) -> bool:
+        """Whether the event, not one service, answers: a situation that names no service on its own, or any
+        situation asked about as a whole chain; never when the question names a service besides."""
+        return not self.other_service and (self.whole_chain or not self.names_service)
+
+
+class LifeEventIndex:
+    """The events of an index generation, their situations as words, and the names of the guides."""
+
+    def __init__(self, index: KnowledgeIndex) -> None:
+        self.index = index
+        self._generation: int | None = None
+        self._events: list[LifeEvent] = []
+        self._phrases: list[tuple[LifeEvent, tuple[str, ...]]] = []
+        self._guide_names: dict[str, list[str]] = {}
+
+    def _fresh(self) -> None:
+        generation = self.index.generation()
+        if generation == self._generation:
+            return
+        records = self.index.records()
+        lexicon = self.index.lexicon
+        self._events = [r for r in records if isinstance(r, LifeEvent)]
+        self._guide_names = {r.id: [n for n in (normalize(x) for x in (r.title, *r.aliases)) if len(n) >= 2]
+                             for r in records if isinstance(r, ServiceGuide)}
+        self._phrases = []
+        for event in self._events:
+            for phrase in (event.title, *event.aliases, *event.situations):
+                words = tuple(w for w in lexicon.cut(normalize(phrase)) if w not in lexicon.stopwords)
+                if words:
+                    self._phrases.append((event, words))
+        self._generation = generation
+
+    def events(self) -> list[LifeEvent]:
+        self._fresh()
+        return list(self._events)
+
+    def get(self, event_id: str) -> LifeEvent | None:
+        return next((e for e in self.events() if e.id == event_id), None)
+
+    def with_guide(self, guide_id: str) -> list[LifeEvent]:
+        """The events one of whose steps is this guide."""
+        return [e for e in self.events() if any(s.guide == guide_id for s in e.steps)]
+
+    def find(self, text: str) -> EventMatch | None:
+        """The event whose situation the question states most fully (every word of one of its phrasings in
+        the question; the longest such phrasing wins), or None."""
+        self._fresh()
+        q = normalize(text)
+        best: tuple[int, LifeEvent, tuple[str, ...]] | None = None
+        for event, words in self._phrases:
+            if all(w in q for w in words):
+                size = sum(map(len, words))
+                if size >= 2 and (best is None or size > best[0]):
+                    best = (size, event, words)
+        if best is None:
+            return None
+        _, event, words = best
+        chain = language_data().pattern("life_events.whole_chain")
+        rest = chain.sub(" ", q)
+        for w in sorted(words, key=len, reverse=True):
+            rest = rest.replace(w, " ")
+        return EventMatch(event, words, whole_chain=bool(chain.search(q)),
+                          names_service=any(all(w in name for w in words)
+                                            for names in self._guide_names.values() for name in names),
+                          other_service=self._names_a_service(rest))
+
+    def _names_a_service(self, text: str) -> bool:
+        words = [w for w in content_words(text, self.index.lexicon) if len(w) >= 2 and not is_question_word(w)]
+        return any(w in name for w in words for names in self._guide_names.values() for name in names)
+
+    @staticmethod
+    def step_number(text: str) -> int | None:
+        """"第二步", "第3项": the number of the step asked about, or None."""
+        data = language_data()
+        number = data.pattern("life_events.step_number").search(normalize(text))
+        if number is None:
+            return None
+        digit = number.group(1)
+        return int(digit) if digit.isdigit() else data.source("life_events.digits").index(digit) + 1
+
+    def step_named(self, event: LifeEvent, text: str) -> int | None:
+        """The step (1-based) a follow-up names: by its number ("第二步") or by words of its guide's names or
+        its own ("落户要带什么" → 出生登记（新生儿落户）); None when it names none, or two equally."""
+        number = self.step_number(text)
+        if number is not None:
+            return number
+        q = normalize(text)
+        self._fresh()
+        words = [w for w in content_words(q, self.index.lexicon) if len(w) >= 2 and not is_question_word(w)]
+        scores = []
+        for n, step in enumerate(event.steps, 1):
+            names = [normalize(step.name), *self._guide_names.get(step.guide, [])]
+            scores.append((max(sum(len(w) for w in words if w in name) for name in names), n))
+        scores.sort(reverse=True)
+        if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
+            return None
+        return scores[0][1]
