@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexing.index import KnowledgeIndex
+from knowledge.life_events import situation_phrases, states
 from knowledge.models import LifeEvent, ServiceGuide
 from language.data import language_data
 from language.text import normalize
@@ -24,13 +25,17 @@ class EventMatch:
     words: tuple[str, ...]      # the words of the situation found in the question
     whole_chain: bool           # the question asks what all is to be done ("要办哪些手续")
     names_service: bool         # the situation found is itself a service's name ("办退休", "孩子上学")
-    other_service: bool         # the rest of the question names a service ("老人去世了他的公积金咋取")
+    names_step: bool            # the rest of the question names a service of the event ("…他的公积金咋取")
+    other_service: bool         # the rest of the question names a service outside the event ("…高龄津贴…")
 
     @property
     def asks_for_event(self) -> bool:
-        """Whether the event, not one service, answers: a situation that names no service on its own, or any
-        situation asked about as a whole chain; never when the question names a service besides."""
-        return not self.other_service and (self.whole_chain or not self.names_service)
+        """Whether the event, not one service, answers: a situation alone that names no service, or a
+        situation asked about as a whole chain (its own services may be named: "社保公积金这些一起办吗");
+        never when the question names a service outside the event."""
+        if self.other_service:
+            return False
+        return self.whole_chain or not (self.names_service or self.names_step)
 
 
 class LifeEventIndex:
@@ -52,12 +57,7 @@ class LifeEventIndex:
         self._events = [r for r in records if isinstance(r, LifeEvent)]
         self._guide_names = {r.id: [n for n in (normalize(x) for x in (r.title, *r.aliases)) if len(n) >= 2]
                              for r in records if isinstance(r, ServiceGuide)}
-        self._phrases = []
-        for event in self._events:
-            for phrase in (event.title, *event.aliases, *event.situations):
-                words = tuple(w for w in lexicon.cut(normalize(phrase)) if w not in lexicon.stopwords)
-                if words:
-                    self._phrases.append((event, words))
+        self._phrases = [(event, words) for event in self._events for words in situation_phrases(event, lexicon)]
         self._generation = generation
 
     def events(self) -> list[LifeEvent]:
@@ -78,25 +78,35 @@ class LifeEventIndex:
         q = normalize(text)
         best: tuple[int, LifeEvent, tuple[str, ...]] | None = None
         for event, words in self._phrases:
-            if all(w in q for w in words):
+            if states(words, q):
                 size = sum(map(len, words))
-                if size >= 2 and (best is None or size > best[0]):
+                if best is None or size > best[0]:
                     best = (size, event, words)
         if best is None:
             return None
         _, event, words = best
         chain = language_data().pattern("life_events.whole_chain")
         rest = chain.sub(" ", q)
-        for w in sorted(words, key=len, reverse=True):
+        stated = {w for e, phrase in self._phrases if e.id == event.id and states(phrase, q) for w in phrase}
+        for w in sorted(stated, key=len, reverse=True):
             rest = rest.replace(w, " ")
+        inside, outside = self._services_named(rest, {s.guide for s in event.steps})
         return EventMatch(event, words, whole_chain=bool(chain.search(q)),
                           names_service=any(all(w in name for w in words)
                                             for names in self._guide_names.values() for name in names),
-                          other_service=self._names_a_service(rest))
+                          names_step=inside, other_service=outside)
 
-    def _names_a_service(self, text: str) -> bool:
-        words = [w for w in content_words(text, self.index.lexicon) if len(w) >= 2 and not is_question_word(w)]
-        return any(w in name for w in words for names in self._guide_names.values() for name in names)
+    def _services_named(self, text: str, steps: set[str]) -> tuple[bool, bool]:
+        """Whether the text names a service of the event's steps, and whether it names one outside them (a word
+        only in other guides' names)."""
+        inside = outside = False
+        for w in content_words(text, self.index.lexicon):
+            if len(w) < 2 or is_question_word(w):
+                continue
+            guides = {g for g, names in self._guide_names.items() if any(w in name for name in names)}
+            inside |= bool(guides & steps)
+            outside |= bool(guides) and not guides & steps
+        return inside, outside
 
     @staticmethod
     def step_number(text: str) -> int | None:

@@ -20,6 +20,22 @@ if TYPE_CHECKING:
     from language.lexicon import Lexicon
 
 
+def situation_phrases(event: LifeEvent, lexicon: Lexicon) -> list[tuple[str, ...]]:
+    """The event's situations, title and aliases, each as its words (function words dropped): a question states
+    a phrasing when it holds every word of it, in any order ("宝宝刚出生" states 宝宝出生)."""
+    phrases = []
+    for phrase in (event.title, *event.aliases, *event.situations):
+        words = tuple(w for w in lexicon.cut(normalize(phrase)) if w not in lexicon.stopwords)
+        if words:
+            phrases.append(words)
+    return phrases
+
+
+def states(words: tuple[str, ...], text: str) -> bool:
+    """Whether a (normalised) text holds every word of a phrasing, and enough of it to mean something."""
+    return sum(map(len, words)) >= 2 and all(w in text for w in words)
+
+
 def unknown_steps(event: LifeEvent, guides: Mapping[str, ServiceGuide]) -> list[tuple[str, str]]:
     """(field, message) for each step naming no guide of the knowledge base, or a material its guide does not
     list, as the loaders and the editor report it (步骤.1.事项: the second step, as pydantic numbers list items)."""
