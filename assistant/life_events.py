@@ -137,8 +137,9 @@ class LifeEvents:
         laid_out = self.plan(event)
         n = next(s.n for s in laid_out.steps if s.guide_id == guide_id)
         others = [s.title for s in laid_out.steps if s.n != n]
-        answer.notices.append(f"这是“{event.title}”的第{n}步，还需要：{'、'.join(others)}。"
-                              f"想一次看全部步骤和合并的材料清单，可以问“{event.title}要办哪些”。")
+        if state.offered_event != event.id:      # said once a conversation, not after every follow-up
+            answer.notices.append(f"这是“{event.title}”的第{n}步，还需要：{'、'.join(others)}。"
+                                  f"想一次看全部步骤和合并的材料清单，可以问“{event.title}要办哪些”。")
         answer.event = {**laid_out.as_dict(), "role": "offer", "step": n}
         state.event_id, state.event_step, state.offered_event = "", 0, event.id
         return answer

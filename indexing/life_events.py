@@ -27,15 +27,16 @@ class EventMatch:
     names_service: bool         # the situation found is itself a service's name ("办退休", "孩子上学")
     names_step: bool            # the rest of the question names a service of the event ("…他的公积金咋取")
     other_service: bool         # the rest of the question names a service outside the event ("…高龄津贴…")
+    says_more: bool             # the rest of the question holds words of its own ("卖房子…个税按多少交")
 
     @property
     def asks_for_event(self) -> bool:
-        """Whether the event, not one service, answers: a situation alone that names no service, or a
+        """Whether the event, not one service, answers: a situation stated alone ("老人去世了怎么办"), or a
         situation asked about as a whole chain (its own services may be named: "社保公积金这些一起办吗");
         never when the question names a service outside the event."""
         if self.other_service:
             return False
-        return self.whole_chain or not (self.names_service or self.names_step)
+        return self.whole_chain or not (self.names_service or self.names_step or self.says_more)
 
 
 class LifeEventIndex:
@@ -88,21 +89,27 @@ class LifeEventIndex:
         chain = language_data().pattern("life_events.whole_chain")
         rest = chain.sub(" ", q)
         stated = {w for e, phrase in self._phrases if e.id == event.id and states(phrase, q) for w in phrase}
-        for w in sorted(stated, key=len, reverse=True):
-            rest = rest.replace(w, " ")
-        inside, outside = self._services_named(rest, {s.guide for s in event.steps})
+        context = self.index.lexicon.data.words("life_context")
+        words_left = [w for w in content_words(rest, self.index.lexicon) if len(w) >= 2 and not is_question_word(w)
+                      and w not in context and not self._part_of_situation(w, stated)]
+        inside, outside = self._services_named(words_left, {s.guide for s in event.steps})
         return EventMatch(event, words, whole_chain=bool(chain.search(q)),
                           names_service=any(all(w in name for w in words)
                                             for names in self._guide_names.values() for name in names),
-                          names_step=inside, other_service=outside)
+                          names_step=inside, other_service=outside, says_more=bool(words_left))
 
-    def _services_named(self, text: str, steps: set[str]) -> tuple[bool, bool]:
-        """Whether the text names a service of the event's steps, and whether it names one outside them (a word
-        only in other guides' names)."""
+    def _part_of_situation(self, word: str, stated: set[str]) -> bool:
+        """"出生" and "刚出生" say the situation; "残疾证" holds "残疾" but names a service."""
+        if any(word in s for s in stated):
+            return True
+        return any(s in word for s in stated) and not any(word in n for names in self._guide_names.values()
+                                                          for n in names)
+
+    def _services_named(self, words: list[str], steps: set[str]) -> tuple[bool, bool]:
+        """Whether the words (those of the question besides the situation: "残疾" of 孩子残疾 is no service,
+        "残疾证" is) name a service of the event's steps, and whether one names only services outside them."""
         inside = outside = False
-        for w in content_words(text, self.index.lexicon):
-            if len(w) < 2 or is_question_word(w):
-                continue
+        for w in words:
             guides = {g for g, names in self._guide_names.items() if any(w in name for name in names)}
             inside |= bool(guides & steps)
             outside |= bool(guides) and not guides & steps
@@ -127,6 +134,8 @@ class LifeEventIndex:
         q = normalize(text)
         self._fresh()
         words = [w for w in content_words(q, self.index.lexicon) if len(w) >= 2 and not is_question_word(w)]
+        if self._services_named(words, {s.guide for s in event.steps})[1]:
+            return None          # "办残疾证…" after 出生: another service, not a step of this event
         scores = []
         for n, step in enumerate(event.steps, 1):
             names = [normalize(step.name), *self._guide_names.get(step.guide, [])]

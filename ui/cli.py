@@ -80,13 +80,12 @@ def kb_stats(settings: Settings, as_json: bool) -> None:
 
     result = load_knowledge_base(settings.kb_dir)
     kinds = Counter(rec.kind for rec in result.records)
-    stats = {"guides": kinds["guide"], "policies": kinds["policy"], "faqs": kinds["faq"], "errors": len(result.errors),
-             "events": kinds["event"]}
+    stats = {"guides": kinds["guide"], "policies": kinds["policy"], "faqs": kinds["faq"], "errors": len(result.errors)}
     if as_json:
         print_json(stats)
     else:
         print(f"办事指南 {stats['guides']}，政策文件 {stats['policies']}，常见问题 {stats['faqs']}，"
-              f"一件事 {stats['events']}，错误 {stats['errors']}")
+              f"一件事 {kinds['event']}，错误 {stats['errors']}")
 
 
 @kb.command("list", help="列出记录（可按类型：guide、policy、faq、event）")
