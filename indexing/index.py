@@ -188,10 +188,11 @@ class KnowledgeIndex:
             for start in range(0, len(planned), 64):
                 batch = planned[start : start + 64]
                 chunks = [c for _, cs in batch for c in cs]
-                vectors = self.embedder.embed_passages([c.text for c in chunks], bar.update if bar else None)
-                report.chunks_embedded += len(chunks)
-                self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks],
-                                    [c.text for c in chunks])
+                if chunks:      # a batch of life events alone has none: nothing to embed, no model to load
+                    vectors = self.embedder.embed_passages([c.text for c in chunks], bar.update if bar else None)
+                    report.chunks_embedded += len(chunks)
+                    self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks],
+                                        [c.text for c in chunks])
                 for record, cs in batch:
                     self._store(record, cs, old_hashes, report)
         finally:
