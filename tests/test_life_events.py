@@ -279,7 +279,7 @@ def test_the_api_gives_the_event_and_the_hotline_its_checklist_to_read_out(tmp_p
                                                 "message": "没有 id 为 g-no-such-guide 的办事指南（第2步）"}]
         fields["步骤"] = fields["步骤"][:1]
         saved = client.post("/api/editor/records", json={"kind": "event", "fields": fields})
-        assert saved.status_code == 200 and saved.json()["source"] == "events/e-test.md"
+        assert saved.status_code == 201 and saved.json()["source"] == "events/e-test.md"
         assert saved.json()["updated"] == dt.date.today().isoformat()
         schema = client.get("/api/editor/schema").json()
         assert "步骤" in schema["event"]["properties"]
