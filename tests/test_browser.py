@@ -637,3 +637,20 @@ def test_a_life_event_is_a_compact_step_list_on_a_phone(browser, server, host_pa
     widget_width = page.evaluate("document.documentElement.scrollWidth")
     context.close()
     assert chat_width <= 390 and widget_width <= 390
+
+
+def test_agent_console_reads_out_a_life_events_checklist_and_copies_it(page, server, screenshots):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, server, AGENT, "/agent")
+    agent_ask(page, "老人去世了后事要办哪些手续", 1)
+    card = page.locator("#event-card")
+    expect(card).to_be_visible()
+    expect(page.locator("#event-name")).to_have_text("身后一件事")
+    expect(page.locator("#event-steps li")).to_have_count(4)
+    expect(page.locator("#event-steps a").first).to_have_attribute("href", "/records/g-death-registration")
+    expect(page.locator("#event-checklist li").first).to_contain_text("居民死亡医学证明（推断）书")
+    page.screenshot(path=screenshots / "agent-life-event.png")
+    page.click("#copy-event")
+    expect(page.locator("#status")).to_contain_text("已复制一件事清单")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("身后一件事：") and "合并材料清单：" in copied
