@@ -182,14 +182,16 @@ def _render_answers(result: dict, label: str = "全部") -> None:
 @eval_group.command("events", help="评测“一件事”：认出整件事、步骤齐全、合并材料清单齐全且不重复、单项问题不被当成一件事")
 @click.option("--questions", default=str(EVAL_DATA / "life_events.jsonl"), help="问题文件（默认 eval/data/life_events.jsonl）")
 @click.option("--kb", default=None, help="知识库目录（默认示例知识库）")
+@click.option("--split", default=None, help="只评测这一部分（dev：开发时写的；test：之后写的，其未认出的问题促成了更多说法；fresh：最后一次改动后新写、从未据以调整），默认全部")
 @json_flag
-def eval_events(settings: Settings, questions: str, kb: str | None, as_json: bool) -> None:
+def eval_events(settings: Settings, questions: str, kb: str | None, split: str | None, as_json: bool) -> None:
     from eval.life_events import evaluate_events, load_gold
     from knowledge.loaders import load_knowledge_base
 
     _require(Path(questions), *([Path(kb)] if kb else []))
-    result = evaluate_events(load_knowledge_base(Path(kb) if kb else SAMPLE_KB).records, load_gold(Path(questions)),
+    result = evaluate_events(load_knowledge_base(Path(kb) if kb else SAMPLE_KB).records, load_gold(Path(questions), split),
                              open_embedder(settings))
+    result["split"] = split or "all"
     if as_json:
         print_json(result)
         return

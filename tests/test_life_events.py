@@ -241,9 +241,9 @@ def test_eval_events_reports_the_figures(capsys, sample_index):
     """The shared data folder's model and warm embedding cache (`sample_index` warmed it); the index is temporary."""
     from ui import cli
 
-    assert cli.main(["eval", "events", "--json"]) == 0
+    assert cli.main(["eval", "events", "--split", "dev", "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert figures["event_questions"] >= 30 and figures["service_questions"] >= 10
+    assert figures["split"] == "dev" and figures["event_questions"] >= 30 and figures["service_questions"] >= 10
     assert figures["event_found"] >= 0.9 and figures["service_kept"] == 1.0
     assert figures["steps_complete"] == 1.0 and figures["checklist_complete"] == 1.0
     assert figures["checklist_duplicates"] == 0 and figures["checklist_missing"] == 0

@@ -86,8 +86,11 @@ function renderEvent(event) {
   $("event-name").textContent = event.title;
   $("event-meta").textContent = [event.where && ("联办窗口：" + event.where), event.total_time, event.total_fees]
     .filter(Boolean).join(" · ");
-  $("event-steps").replaceChildren(...event.steps.map((line, i) => el("li", {class: event.step === i + 1 ? "current" : ""},
-    event.missing.includes(i + 1) ? line : recordLink(event.records[i], line))));
+  $("event-steps").replaceChildren(...event.steps.map((line, i) => {
+    const text = line.replace(/^\d+\. /, "");    // the list numbers the steps
+    return el("li", {class: event.step === i + 1 ? "current" : ""},
+      event.missing.includes(i + 1) ? text : recordLink(event.records[i], text));
+  }));
   $("event-checklist").replaceChildren(...event.checklist_lines.map((line) =>
     el("li", {}, el("label", {}, el("input", {type: "checkbox"}), line.replace(/^\d+\. /, "")))));
   eventText = event.text;
