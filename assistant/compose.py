@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 
 from indexing.chunking import GUIDE_SECTIONS, guide_field_texts, policy_facts
-from knowledge.models import FAQ, Material, Policy, ServiceGuide
+from knowledge.models import FAQ, LifeEvent, Material, Policy, ServiceGuide
 from language.aspects import asks_about_document, aspect_label, aspects_asked, quantities_asked
 from language.data import language_data
 from language.documents import document_pattern, split_sentences
@@ -286,7 +286,7 @@ def compose_faq(faq: FAQ) -> tuple[str, str]:
     return faq.answer, "常见问题"
 
 
-def full_text(record: ServiceGuide | Policy | FAQ) -> str:
+def full_text(record: ServiceGuide | Policy | FAQ | LifeEvent) -> str:
     """The whole record as a citizen reads it: every guide section, a policy's full text, a FAQ's
     question and answer. Answers quote one part; this is the "full guide" they point to."""
     updated = getattr(record, "updated", None)
@@ -296,6 +296,12 @@ def full_text(record: ServiceGuide | Policy | FAQ) -> str:
                  for name, text in guide_field_texts(record).items() if text.strip()]
     elif isinstance(record, Policy):
         parts = [policy_facts(record)] + [f"{s.heading}　{s.text}" if s.heading else s.text for s in record.sections]
+    elif isinstance(record, LifeEvent):
+        parts = [f"适用情形：{'、'.join(record.situations)}" if record.situations else "",
+                 "步骤：\n" + "\n".join(f"第{n}步 {s.name or s.guide}（{s.guide}）" + (f"，适用：{s.condition}" if s.condition else "")
+                                       for n, s in enumerate(record.steps, 1)),
+                 f"联办窗口：{record.joint_window}" if record.joint_window else "",
+                 f"网上入口：{record.online}" if record.online else "", record.notes]
     else:
         parts = [f"问：{record.question}", f"答：{record.answer}"]
         parts += [f"相关办事指南：{record.related_guide}"] if record.related_guide else []

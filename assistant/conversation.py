@@ -28,6 +28,9 @@ class SessionState:
     pending_aspect: str = "general"
     turns: int = 0
     touched: float = field(default_factory=time.time)
+    event_id: str = ""          # the life event answered (assistant/life_events.py)
+    event_step: int = 0         # the step of it last answered; 0: the whole event
+    offered_event: str = ""     # the event a service answered on its own belongs to
 
 
 class ConversationStore(Protocol):

@@ -21,6 +21,7 @@ from assistant.compose import (FOLLOW_UP_HINT, Citation, asks_for_a_payment, com
                                compose_policy, full_text)
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
+from assistant.life_events import LifeEvents
 from assistant.llm import LLMPhraser
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
@@ -56,6 +57,7 @@ class Answer:
     latency_ms: float = 0.0
     hits: list[RecordHit] = field(default_factory=list)   # what the answer was chosen from (not in the JSON)
     query: ParsedQuery | None = None                       # the turn as the assistant read it
+    event: dict | None = None                              # the life event answered or offered (life_events)
 
     @property
     def answered(self) -> bool:
@@ -70,6 +72,7 @@ class Answer:
                           for c in self.citations],
             "latency_ms": self.latency_ms, "question_id": self.question_id, "session_id": self.session_id,
             "options": self.options, "suggestions": self.suggestions, "notices": self.notices, "aspect": self.aspect,
+            "event": self.event,
         }
 
 
@@ -84,6 +87,7 @@ class Assistant:
         self.phraser = phraser
         self.sessions = sessions or SessionStore()
         self.max_question_chars = max_question_chars
+        self.events = LifeEvents(index, hotline)
 
     def answer_min(self, kind: str) -> float:
         """The score at which a record of this kind (policy, guide, FAQ) put first is answered from."""
@@ -106,13 +110,15 @@ class Assistant:
         q = understand(question, self.retriever.vocabulary(), self.max_question_chars)
         sid, state = self.sessions.get(session_id)
         names_nothing = not q.content_words
-        if not state.topic_id and not state.options and names_nothing:
+        if (event := self.events.answer(q, state)) is not None:
+            hits, answer = [], event
+        elif not state.topic_id and not state.options and names_nothing:
             hits, answer = [], self._ask_for_service(q, state)
         elif state.options and names_nothing and self._picked_option(q, state) is None:
             hits, answer = [], self._ask_again(q, state)
         else:
             hits, chosen = self._retrieve(q, state)
-            answer = self._decide(q, hits, chosen, state)
+            answer = self.events.offer(self._decide(q, hits, chosen, state), q, state)
         answer.session_id, answer.hits, answer.query = sid, hits, q
         typos = [f"“{typed}”按“{meant}”理解" for typed, meant in q.typos]
         answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices

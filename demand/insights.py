@@ -22,6 +22,7 @@ from assistant import DemandLog
 from demand.message_import import CitizenMessage, load_messages, messages_from_log
 from demand.signals import DemandReader, demand_messages
 from demand.topic_store import TopicStore
+from demand.life_situations import life_situations
 from demand.topics import mine_topics
 from language.lexicon import Lexicon
 from knowledge.files import atomic_write
@@ -71,7 +72,8 @@ class DemandInsights:
         if semantic and self._embedder is not None and messages:
             embed = partial(self._embedder().embed_passages, kind="query")     # E5's prompt for symmetric tasks
         self._lexicon = self._lexicon or Lexicon()
-        result = mine_topics(messages, embed=embed, lexicon=self._lexicon)
+        result = mine_topics(messages, embed=embed, lexicon=self._lexicon,
+                             situations=life_situations(self.kb_dir, self._lexicon))
         self.store.assign(result.topics)
         result.seconds = round(time.perf_counter() - began, 2)
         output = {**result.as_json(), "source": str(source) if source else "demand-log", "import_errors": len(errors)}

@@ -46,6 +46,7 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize as unit_rows
 
+from demand.life_situations import LifeSituation, situation_of
 from demand.message_import import CitizenMessage
 from demand.place_names import name_bigrams, places, strip_admin
 from language.aspects import aspects
@@ -156,11 +157,13 @@ class MiningResult:
 
 
 def mine_topics(messages: Sequence[CitizenMessage], embed: Embed | None = None, lexicon: Lexicon | None = None,
-                window_days: int = 30, min_size: int = MIN_SIZE) -> MiningResult:
+                window_days: int = 30, min_size: int = MIN_SIZE,
+                situations: Sequence[LifeSituation] = ()) -> MiningResult:
     """Group `messages` into topics of at least `min_size` messages, best-ranked first.
 
     `embed` maps titles to unit vectors (e.g. the Embedder with the query prompt); without it the
     grouping is lexical only, which is faster on a cold cache and merges fewer paraphrases.
+    A message naming one of the life `situations` ("老人去世了要办哪些手续") joins that situation's topic.
     """
     start = time.perf_counter()
     chosen = sorted(messages, key=lambda m: m.time)[-MAX_MESSAGES:]
@@ -168,6 +171,15 @@ def mine_topics(messages: Sequence[CitizenMessage], embed: Embed | None = None, 
     if not chosen:
         return result
     result.period_start, result.period_end = chosen[0].time.date(), chosen[-1].time.date()
+    window, end = dt.timedelta(days=window_days), chosen[-1].time
+    chosen, by_situation = _set_aside(chosen, list(situations))
+    for situation, members in by_situation:
+        if len(members) >= min_size:
+            result.topics.append(_situation_topic(situation, members, end, window))
+    if not chosen:
+        result.topics.sort(key=lambda t: (-t.score, -t.size, t.label))
+        result.seconds = round(time.perf_counter() - start, 2)
+        return result
     titles = [normalize(m.subject or m.body) for m in chosen]
     heads = [normalize(m.body)[:HEAD_CHARS] if m.subject else "" for m in chosen]
     named = [places(t) for t in titles]
@@ -180,7 +192,6 @@ def mine_topics(messages: Sequence[CitizenMessage], embed: Embed | None = None, 
     labels = _split_by_place(labels, features, similarity)
     namer = _Namer(titles, heads, named, lexicon or Lexicon())
     labels = _sharpen(labels, namer, similarity)
-    window = dt.timedelta(days=window_days)
     for k in np.unique(labels):
         members = np.flatnonzero(labels == k)
         if len(members) >= min_size:
@@ -392,6 +403,32 @@ def _distinct(words: list[str]) -> list[str]:
         if not any(w in o or o in w for o in out):
             out.append(w)
     return out
+
+
+def _set_aside(messages: list[CitizenMessage], situations: list[LifeSituation]
+               ) -> tuple[list[CitizenMessage], list[tuple[LifeSituation, list[CitizenMessage]]]]:
+    """The messages naming no life situation, and those naming one, by situation (in the situations' order)."""
+    if not situations:
+        return messages, []
+    rest, grouped = [], {}
+    for m in messages:
+        found = situation_of(m.subject or m.body, situations)
+        if found is None:
+            rest.append(m)
+        else:
+            grouped.setdefault(found.label, (found, []))[1].append(m)
+    return rest, [grouped[s.label] for s in situations if s.label in grouped]
+
+
+def _situation_topic(situation: LifeSituation, members: list[CitizenMessage], end: dt.datetime,
+                     window: dt.timedelta) -> Topic:
+    """One life situation's messages as a topic that says so: editors see which event package is asked for."""
+    label = language_data().source("life_events.topic_label").format(situation=situation.label)
+    topic = Topic(label=label, place="", keywords=[situation.label], members=members,
+                  examples=list(dict.fromkeys(normalize(m.subject or m.body) for m in members))[:3],
+                  extra={"life_situation": situation.label, "life_event": situation.event_id})
+    _rate(topic, end, window)
+    return topic
 
 
 def _rate(topic: Topic, end: dt.datetime, window: dt.timedelta) -> None:

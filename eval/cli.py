@@ -179,6 +179,32 @@ def _render_answers(result: dict, label: str = "全部") -> None:
         _render_answers(m, f"关掉 {step}")
 
 
+@eval_group.command("events", help="评测“一件事”：认出整件事、步骤齐全、合并材料清单齐全且不重复、单项问题不被当成一件事")
+@click.option("--questions", default=str(EVAL_DATA / "life_events.jsonl"), help="问题文件（默认 eval/data/life_events.jsonl）")
+@click.option("--kb", default=None, help="知识库目录（默认示例知识库）")
+@click.option("--split", default=None, help="只评测这一部分（dev：开发时写的；test：之后写的，其未认出的问题促成了更多说法；fresh：最后一次改动后新写、从未据以调整），默认全部")
+@json_flag
+def eval_events(settings: Settings, questions: str, kb: str | None, split: str | None, as_json: bool) -> None:
+    from eval.life_events import evaluate_events, load_gold
+    from knowledge.loaders import load_knowledge_base
+
+    _require(Path(questions), *([Path(kb)] if kb else []))
+    result = evaluate_events(load_knowledge_base(Path(kb) if kb else SAMPLE_KB).records, load_gold(Path(questions), split),
+                             open_embedder(settings))
+    result["split"] = split or "all"
+    if as_json:
+        print_json(result)
+        return
+    print(f"一件事问题 {result['event_questions']} 个：认出整件事 {result['event_found']}，步骤齐全 "
+          f"{result['steps_complete']}，材料清单齐全且不重复 {result['checklist_complete']}"
+          f"（缺 {result['checklist_missing']} 项，重复 {result['checklist_duplicates']} 项）")
+    print(f"单项问题 {result['service_questions']} 个：仍按单项回答 {result['service_kept']}")
+    for miss in result["not_found"]:
+        print(f"  未认出：{miss['question']}（应为 {miss['gold']}，得到 {miss['got'] or miss['decision']}）")
+    for taken in result["taken_for_event"]:
+        print(f"  误作一件事：{taken['question']}（{taken['got']}）")
+
+
 @eval_group.command("fit", help="用开发集拟合学习的重排序和作答判断（写入 indexing/models/ranking.json）")
 @click.option("--plan", default=str(EVAL_DATA / "fit.yml"), help="拟合用的问题集清单（默认 eval/data/fit.yml）")
 @click.option("--out", default=None, help="写到哪里（默认 indexing/models/ranking.json）")

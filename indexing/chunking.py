@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
 
-from knowledge.models import FAQ, Policy, ServiceGuide
+from knowledge.models import FAQ, LifeEvent, Policy, ServiceGuide
 from language.documents import split_sentences
 
 MAX_CHARS = 300
@@ -72,11 +72,15 @@ def pack(sentences: list[str], max_chars: int = MAX_CHARS) -> list[str]:
 CHUNKING_VERSION = 2  # raise when chunk_record's output changes, so `govqa index` re-chunks every record
 
 
-def chunk_record(record: ServiceGuide | Policy | FAQ) -> list[Chunk]:
+def chunk_record(record: ServiceGuide | Policy | FAQ | LifeEvent) -> list[Chunk]:
+    """A life event has no chunks: it states no fact of its own (its guides do), and it is found by the
+    situations it names (indexing/life_events.py), so it never competes with its own guides in a search."""
     if isinstance(record, ServiceGuide):
         return _guide_chunks(record)
     if isinstance(record, Policy):
         return _policy_chunks(record)
+    if isinstance(record, LifeEvent):
+        return []
     return _faq_chunks(record)
 
 

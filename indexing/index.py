@@ -22,9 +22,9 @@ from indexing.chunking import CHUNKING_VERSION, Chunk, chunk_record
 from indexing.embedder import Embedder, EmbeddingCache, embedding_identity
 from language.lexicon import Lexicon
 from indexing.vector_store import VectorStore, collection_name
-from knowledge.models import FAQ, Policy, Record, ServiceGuide
+from knowledge.models import FAQ, LifeEvent, Policy, Record, ServiceGuide
 
-AnyRecord = ServiceGuide | Policy | FAQ
+AnyRecord = ServiceGuide | Policy | FAQ | LifeEvent
 _RECORD = TypeAdapter(Record)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
@@ -188,10 +188,11 @@ class KnowledgeIndex:
             for start in range(0, len(planned), 64):
                 batch = planned[start : start + 64]
                 chunks = [c for _, cs in batch for c in cs]
-                vectors = self.embedder.embed_passages([c.text for c in chunks], bar.update if bar else None)
-                report.chunks_embedded += len(chunks)
-                self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks],
-                                    [c.text for c in chunks])
+                if chunks:      # a batch of life events alone has none: nothing to embed, no model to load
+                    vectors = self.embedder.embed_passages([c.text for c in chunks], bar.update if bar else None)
+                    report.chunks_embedded += len(chunks)
+                    self.vectors.upsert([c.id for c in chunks], vectors, [c.metadata() for c in chunks],
+                                        [c.text for c in chunks])
                 for record, cs in batch:
                     self._store(record, cs, old_hashes, report)
         finally:

@@ -20,16 +20,17 @@ from typing import Any, Iterable, Iterator
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from knowledge.models import FAQ, KIND_ALIASES, Policy, Record, ServiceGuide
+from knowledge.life_events import unknown_steps
+from knowledge.models import FAQ, KIND_ALIASES, LifeEvent, Policy, Record, ServiceGuide
 from knowledge.policy_text import split_sections
 from knowledge.validation import field_message
 
-RECORD_ADAPTER: TypeAdapter[ServiceGuide | Policy | FAQ] = TypeAdapter(Record)
+RECORD_ADAPTER: TypeAdapter[ServiceGuide | Policy | FAQ | LifeEvent] = TypeAdapter(Record)
 STRUCTURED = {".md", ".markdown", ".json", ".jsonl", ".csv", ".xlsx"}
 UNSTRUCTURED = {".txt", ".docx", ".pdf"}
 SUPPORTED = STRUCTURED | UNSTRUCTURED
 FAQ_COLUMNS = ("id", "问题", "相似问法", "答案", "关联事项", "更新日期")
-_FOLDER_KIND = {"guides": "guide", "policies": "policy", "faqs": "faq"}
+_FOLDER_KIND = {"guides": "guide", "policies": "policy", "faqs": "faq", "events": "event"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class LoadError:
 
 @dataclass
 class LoadResult:
-    records: list[ServiceGuide | Policy | FAQ] = field(default_factory=list)
+    records: list[ServiceGuide | Policy | FAQ | LifeEvent] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
 
     def extend(self, other: "LoadResult") -> None:
@@ -59,7 +60,8 @@ class LoadResult:
 
 
 def load_knowledge_base(root: Path) -> LoadResult:
-    """Load every supported file under `root`; duplicate ids are errors, first one wins."""
+    """Load every supported file under `root`; duplicate ids are errors, first one wins. A life event's step
+    naming no guide of the folder is an error too, but the event is kept: its other steps still answer."""
     result = LoadResult()
     paths = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for path in paths:
@@ -74,6 +76,10 @@ def load_knowledge_base(root: Path) -> LoadResult:
         seen[rec.id] = rec.source
         unique.append(rec)
     result.records = unique
+    if root.is_dir():
+        guides = {r.id: r for r in unique if isinstance(r, ServiceGuide)}
+        result.errors += [LoadError(event.source, event.id, where, message) for event in unique
+                          if isinstance(event, LifeEvent) for where, message in unknown_steps(event, guides)]
     return result
 
 
@@ -133,6 +139,8 @@ def _kind_of(data: dict[str, Any], path: Path) -> str | None:
             return _FOLDER_KIND[part]
     if "事项名称" in data:
         return "guide"
+    if "步骤" in data:
+        return "event"
     if "标题" in data:
         return "policy"
     if "问题" in data:
@@ -144,7 +152,7 @@ def _validate(path: Path, data: dict[str, Any], label: str) -> LoadResult:
     record_label = str(data.get("id") or label)
     kind = _kind_of(data, path)
     if kind is None:
-        return LoadResult(errors=[LoadError(str(path), record_label, "类型", "无法判断记录类型（办事指南/政策文件/常见问题）")])
+        return LoadResult(errors=[LoadError(str(path), record_label, "类型", "无法判断记录类型（办事指南/政策文件/常见问题/一件事）")])
     data = {k: v for k, v in data.items() if k not in ("类型", "kind")}
     data["类型"] = kind
     data["source"] = str(path)
@@ -177,7 +185,7 @@ def _from_markdown(path: Path) -> LoadResult:
     kind = _kind_of(data, path)
     if kind == "policy" and "正文" not in data:
         data["正文"] = [s.model_dump(by_alias=True) for s in split_sections(body)]
-    elif kind == "guide" and body and "说明" not in data:
+    elif kind in ("guide", "event") and body and "说明" not in data:
         data["说明"] = body
     return _validate(path, data, path.stem)
 

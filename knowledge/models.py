@@ -172,6 +172,44 @@ class FAQ(_Record):
         return self.question
 
 
-Record = Annotated[Union[ServiceGuide, Policy, FAQ], Field(discriminator="kind")]
-KIND_NAMES = {"guide": "办事指南", "policy": "政策文件", "faq": "常见问题"}
-KIND_ALIASES = {"办事指南": "guide", "政策文件": "policy", "常见问题": "faq", **{k: k for k in KIND_NAMES}}
+class EventStep(_Model):
+    """One service of a life event: the guide that describes it, and when it applies (empty: always)."""
+
+    guide: str = Field(alias="事项", min_length=1)
+    name: Text = Field(default="", alias="名称", description="shown in place of the guide's title, or when it is missing")
+    condition: Text = Field(default="", alias="适用条件")
+    materials: TextList = Field(default_factory=list, alias="所需材料",
+                                description="names of the guide's materials this event needs; empty: all of them")
+
+    @field_validator("guide")
+    @classmethod
+    def _check_guide(cls, value: str) -> str:
+        if not RECORD_ID.match(value):
+            raise ValueError("应为一项办事指南的 id（小写字母、数字和“-”），如 g-birth-registration")
+        return value
+
+
+class LifeEvent(_Record):
+    """一件事: the services of one life situation (a birth, a new shop, a death) in the order they are done,
+    so that one question gets the whole chain, one checklist and one route."""
+
+    kind: Literal["event"] = Field(default="event", alias="类型")
+    name: str = Field(alias="标题", min_length=1)
+    aliases: TextList = Field(default_factory=list, alias="别名")
+    situations: TextList = Field(default_factory=list, alias="适用情形")
+    steps: list[EventStep] = Field(alias="步骤", min_length=1)
+    joint_window: Text = Field(default="", alias="联办窗口")
+    online: Text = Field(default="", alias="网上入口")
+    department: Text = Field(default="", alias="牵头部门")
+    region: Text = Field(default="", alias="适用地区")
+    updated: Date = Field(alias="更新日期")
+    notes: Text = Field(default="", alias="说明")
+
+    @property
+    def title(self) -> str:
+        return self.name
+
+
+Record = Annotated[Union[ServiceGuide, Policy, FAQ, LifeEvent], Field(discriminator="kind")]
+KIND_NAMES = {"guide": "办事指南", "policy": "政策文件", "faq": "常见问题", "event": "一件事"}
+KIND_ALIASES = {**{name: kind for kind, name in KIND_NAMES.items()}, **{k: k for k in KIND_NAMES}}

@@ -18,10 +18,11 @@ from pathlib import Path
 from knowledge.files import TEMP_FILES, atomic_write, fsync_dir
 from knowledge.history import KnowledgeHistory, Version
 from knowledge.loaders import RECORD_ADAPTER, UNSTRUCTURED, LoadResult, load_file, load_knowledge_base
-from knowledge.models import FAQ, Policy, ServiceGuide
+from knowledge.life_events import unknown_steps
+from knowledge.models import FAQ, LifeEvent, Policy, ServiceGuide
 from knowledge.writer import renderings
 
-_FOLDERS = {"guide": "guides", "policy": "policies", "faq": "faqs"}
+_FOLDERS = {"guide": "guides", "policy": "policies", "faq": "faqs", "event": "events"}
 _STALE_TEMP_S = 600   # a temporary file this old belongs to a writer that was killed
 
 
@@ -42,7 +43,13 @@ class KnowledgeBaseStore:
             raise ValueError("；".join(str(e) for e in result.errors))
         if not result.records:
             raise ValueError(f"{file} 中没有记录")
-        existing = {r.id: r.source for r in load_knowledge_base(self.root).records}
+        current = load_knowledge_base(self.root).records
+        existing = {r.id: r.source for r in current}
+        guides = {r.id: r for r in [*current, *result.records] if isinstance(r, ServiceGuide)}
+        broken = [f"{r.id}：{where}：{message}" for r in result.records if isinstance(r, LifeEvent)
+                  for where, message in unknown_steps(r, guides)]
+        if broken:
+            raise ValueError("；".join(broken))
         clashes = [f"{r.id}（已在 {existing[r.id]}）" for r in result.records if r.id in existing]
         if clashes:
             raise ValueError("id 已存在：" + "，".join(clashes))
@@ -52,7 +59,7 @@ class KnowledgeBaseStore:
         self._replace(target, file.read_bytes(), author, "add", {r.id for r in result.records})
         return [r.id for r in result.records]
 
-    def save(self, record: ServiceGuide | Policy | FAQ, author: str = "", action: str = "edit") -> Path:
+    def save(self, record: ServiceGuide | Policy | FAQ | LifeEvent, author: str = "", action: str = "edit") -> Path:
         """Write a new or edited record into its file (a new guide or policy gets `<id>.md`; a new FAQ joins
         the table of its guide's other FAQs). Refuses, touching nothing, unless the file would read back
         with this record as given and every other record of the file unchanged."""
@@ -70,7 +77,7 @@ class KnowledgeBaseStore:
                 return path
         raise ValueError(f"{path.name} 无法按原格式保存这条记录，文件未改动")
 
-    def _new_path(self, record: ServiceGuide | Policy | FAQ, records: list) -> Path:
+    def _new_path(self, record: ServiceGuide | Policy | FAQ | LifeEvent, records: list) -> Path:
         if isinstance(record, FAQ):
             tables = [Path(r.source) for r in records if isinstance(r, FAQ) and r.related_guide
                       and r.related_guide == record.related_guide and r.source.endswith(".csv")]

@@ -40,7 +40,7 @@ _MESSAGES = {
     "datetime_type": "时间格式应为 YYYY-MM-DD HH:MM",
     "extra_forbidden": "不认识的字段",
     "json_invalid": "请求体不是合法的 JSON",
-    "union_tag_invalid": "类型应为 guide、policy 或 faq",
+    "union_tag_invalid": "类型应为 guide、policy、faq 或 event",
     "url_parsing": "应为网址",
 }
 _CJK = re.compile(r"[\u3400-\u9fff]")

@@ -17,10 +17,10 @@ from typing import Any
 import yaml
 
 from knowledge.loaders import FAQ_COLUMNS
-from knowledge.models import FAQ, KIND_NAMES, Policy, PolicySection, ServiceGuide
+from knowledge.models import FAQ, KIND_NAMES, LifeEvent, Policy, PolicySection, ServiceGuide
 from language.documents import document_pattern
 
-AnyRecord = ServiceGuide | Policy | FAQ
+AnyRecord = ServiceGuide | Policy | FAQ | LifeEvent
 
 
 def editor_fields(record: AnyRecord) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def _markdown(record: AnyRecord) -> list[bytes]:
     fields = editor_fields(record)
     if isinstance(record, FAQ):
         return [_front_matter(fields, "")]
-    if isinstance(record, ServiceGuide):
+    if isinstance(record, (ServiceGuide, LifeEvent)):
         notes = fields.pop("说明", "")
         return [_front_matter(fields, notes)]
     readable = dict(fields)

@@ -608,3 +608,49 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, ser
     (screenshots / "axe-results.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     failing = {name: s["serious_or_critical"] for name, s in summary.items() if s["serious_or_critical"]}
     assert not failing, json.dumps(failing, ensure_ascii=False, indent=1)
+
+
+# ---- life events (issue 23) --------------------------------------------------------------------
+def test_a_life_event_is_a_compact_step_list_on_a_phone(browser, server, host_page, screenshots):
+    """"孩子出生了要办哪些证" in the chat and the widget on a 390 px phone: the steps in order, each linking to its
+    guide, the merged checklist folded away, and no sideways scrolling."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, device_scale_factor=2)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    page.goto(server.url + "/")
+    chat_ask(page, "孩子出生了要办哪些证")
+    step = page.locator("#govqa-chat a[href='/records/g-birth-registration']").first
+    expect(step).to_be_visible()
+    expect(page.locator("#govqa-chat")).to_contain_text("合并材料清单")
+    page.screenshot(path=screenshots / "life-event-chat-phone.png")
+    chat_width = page.evaluate("document.documentElement.scrollWidth")
+
+    page.goto(host_page)
+    page.locator(".launcher").click()
+    reply = widget_ask(page, "孩子出生了要办哪些证")
+    steps = reply.locator(".steps li")
+    expect(steps).to_have_count(4)
+    expect(steps.first.locator("a")).to_have_attribute("href", re.compile(r"/records/g-birth-registration$"))
+    expect(reply.locator("details summary")).to_contain_text("合并材料清单")
+    page.screenshot(path=screenshots / "life-event-widget-phone.png")
+    widget_width = page.evaluate("document.documentElement.scrollWidth")
+    context.close()
+    assert chat_width <= 390 and widget_width <= 390
+
+
+def test_agent_console_reads_out_a_life_events_checklist_and_copies_it(page, server, screenshots):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, server, AGENT, "/agent")
+    agent_ask(page, "老人去世了后事要办哪些手续", 1)
+    card = page.locator("#event-card")
+    expect(card).to_be_visible()
+    expect(page.locator("#event-name")).to_have_text("身后一件事")
+    expect(page.locator("#event-steps li")).to_have_count(4)
+    expect(page.locator("#event-steps a").first).to_have_attribute("href", "/records/g-death-registration")
+    expect(page.locator("#event-checklist li").first).to_contain_text("居民死亡医学证明（推断）书")
+    page.screenshot(path=screenshots / "agent-life-event.png")
+    page.click("#copy-event")
+    expect(page.locator("#status")).to_contain_text("已复制一件事清单")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("身后一件事：") and "合并材料清单：" in copied

@@ -176,7 +176,7 @@ def agent_directory(request: Request, user: StaffUser = Depends(require("agent")
 
 # ---- editor console -------------------------------------------------------------
 class RecordEdit(BaseModel):
-    kind: Literal["guide", "policy", "faq"]
+    kind: Literal["guide", "policy", "faq", "event"]
     fields: dict[str, Any] = Field(description="字段用 FORMAT.md 中的中文名，如 事项名称、收费标准")
     base_hash: str | None = Field(default=None, max_length=64,
                                   description="打开时的 hash，防止覆盖别人的修改；修改（PUT）必填，新增不用")
@@ -189,7 +189,7 @@ def editor_schema(user: StaffUser = Depends(require("editor"))) -> dict[str, Any
 
 @router.get("/editor/records", summary="浏览和搜索知识库记录")
 def editor_list(request: Request, q: str = Query(default="", max_length=200),
-                kind: Literal["", "guide", "policy", "faq"] = "",
+                kind: Literal["", "guide", "policy", "faq", "event"] = "",
                 user: StaffUser = Depends(require("editor"))) -> dict[str, Any]:
     return editing.list_records(_backend(request), q, kind)
 

@@ -87,6 +87,10 @@ def cited_at(record_id: str, section: str) -> str:
 
 def render_answer(answer: Answer) -> dict:
     """The chat message for an answer: text, source links, notices; choices and near services as buttons."""
+    event = answer.event if answer.event and answer.event["role"] == "event" and answer.answered else None
+    if event is not None:
+        return {"role": "assistant", "content": "\n\n".join([compact_event(event)] + [
+            f"提示：{escape(n)}" for n in answer.notices])}
     parts = [escape("\n".join(item_lines(answer.answer)))]
     for c in answer.citations:
         label = " · ".join(p for p in (f"《{c.title}》", c.section, c.department,
@@ -101,6 +105,23 @@ def render_answer(answer: Answer) -> dict:
     if choices:
         message["options"] = [{"value": c["title"], "label": c["title"]} for c in choices]
     return message
+
+
+def compact_event(event: dict) -> str:
+    """A life event for a phone: a short numbered step list, each step linked to its guide, the merged
+    checklist one short line a document, the joint window and the totals."""
+    lines = [f"**{escape(event['title'])}**（共{len(event['steps'])}步）"]
+    for s in event["steps"]:
+        title = escape(s["title"]) if s["missing"] else f"[{escape(s['title'])}](/records/{s['record_id']})"
+        lines.append(f"{s['n']}\\. {title}" + (f"（{escape(s['condition'])}）" if s["condition"] else "")
+                     + ("：办事指南暂缺" if s["missing"] else ""))
+    lines.append(f"**合并材料清单**（{len(event['checklist'])}项，同一份只列一次）：")
+    lines += [f"· {escape(m['name'])}（第{'、'.join(map(str, m['steps']))}步" + ("，带原件" if m["original"] else "") + "）"
+              for m in event["checklist"]]
+    if event["joint_window"]:
+        lines.append(f"联办窗口：{escape(event['joint_window'])}")
+    lines.append(escape(f"{event['total_time']}；{event['total_fees']}。"))
+    return "  \n".join(lines)
 
 
 def citizen_chat(backend: Backend) -> gr.Blocks:

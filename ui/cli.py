@@ -84,7 +84,23 @@ def kb_stats(settings: Settings, as_json: bool) -> None:
     if as_json:
         print_json(stats)
     else:
-        print(f"办事指南 {stats['guides']}，政策文件 {stats['policies']}，常见问题 {stats['faqs']}，错误 {stats['errors']}")
+        print(f"办事指南 {stats['guides']}，政策文件 {stats['policies']}，常见问题 {stats['faqs']}，"
+              f"一件事 {kinds['event']}，错误 {stats['errors']}")
+
+
+@kb.command("list", help="列出记录（可按类型：guide、policy、faq、event）")
+@click.option("--kind", type=click.Choice(["guide", "policy", "faq", "event"]), help="只列这一类")
+@json_flag
+def kb_list(settings: Settings, kind: str | None, as_json: bool) -> None:
+    from knowledge.loaders import load_knowledge_base
+    from knowledge.models import KIND_NAMES
+
+    records = [r for r in load_knowledge_base(settings.kb_dir).records if not kind or r.kind == kind]
+    if as_json:
+        print_json([{"id": r.id, "kind": r.kind, "title": r.title} for r in records])
+        return
+    for r in records:
+        print(f"{r.id}\t{KIND_NAMES[r.kind]}\t{r.title}")
 
 
 @kb.command("add", help="把一个文件加入知识库", refusal=Refusal("未添加：", (ValueError,)))

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from knowledge.consistency import changes, still_stating
 from knowledge.loaders import RECORD_ADAPTER, load_knowledge_base
-from knowledge.models import FAQ, KIND_NAMES, Policy, ServiceGuide
+from knowledge.life_events import unknown_steps
+from knowledge.models import FAQ, KIND_NAMES, LifeEvent, Policy, ServiceGuide
 from knowledge.validation import field_message
 from knowledge.writer import editor_json
 from language.text import normalize
@@ -32,7 +33,7 @@ MAX_FIELD_CHARS = 20_000     # far above any field of the sample knowledge base,
 def schemas() -> dict[str, dict]:
     """The JSON schema of each kind with the fields editors write (no source, no 类型), for generated forms."""
     out = {}
-    for kind, model in (("guide", ServiceGuide), ("policy", Policy), ("faq", FAQ)):
+    for kind, model in (("guide", ServiceGuide), ("policy", Policy), ("faq", FAQ), ("event", LifeEvent)):
         schema = model.model_json_schema(by_alias=True)
         for key in ("source", "类型"):
             schema["properties"].pop(key, None)
@@ -145,13 +146,14 @@ def save(backend: Backend, kind: str, fields: dict[str, Any], *, record_id: str 
     the date it now carries and the other records that still state a value the edit changed."""
     if record_id is not None:
         fields = {**fields, "id": record_id}  # ids are stable: an edit never renames a record
-    if kind in ("guide", "faq") and not str(fields.get("更新日期") or "").strip():
+    if kind in ("guide", "faq", "event") and not str(fields.get("更新日期") or "").strip():
         fields = {**fields, "更新日期": dt.date.today().isoformat()}   # a new or cleared date is today's
     record = validate(kind, fields)
     with backend.edit_lock:
         records = load_knowledge_base(backend.settings.kb_dir).records
         current = next((r for r in records if r.id == record.id), None)
         _check_related_guide(record, records)
+        _check_event_steps(record, records)
         record = dated(record, current)
         if record_id is None and current is not None:
             raise Rejected(409, f"id {record.id} 已被使用（{_relative(backend, current.source)}）",
@@ -199,6 +201,16 @@ def _check_related_guide(record, records: list) -> None:
     if guide and not any(r.id == guide and r.kind == "guide" for r in records):
         raise Rejected(422, "有 1 处需要修改，未保存",
                        [{"field": "关联事项", "message": f"没有 id 为 {guide} 的办事指南，请从列表中选择"}])
+
+
+def _check_event_steps(record, records: list) -> None:
+    """Each step of a life event must name a guide of the knowledge base (and only materials it lists)."""
+    if not isinstance(record, LifeEvent):
+        return
+    problems = unknown_steps(record, {r.id: r for r in records if isinstance(r, ServiceGuide)})
+    if problems:
+        raise Rejected(422, f"有 {len(problems)} 处需要修改，未保存",
+                       [{"field": where, "message": message} for where, message in problems])
 
 
 def remove(backend: Backend, record_id: str, author: str = "") -> dict:

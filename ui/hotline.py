@@ -13,6 +13,7 @@ from indexing.chunking import Chunk, guide_field_texts
 from knowledge.models import FAQ, Policy, ServiceGuide
 from ui.backend import Backend
 from ui.call_script import script_lines
+from ui.event_view import hotline_card
 
 PASSAGES_PER_SOURCE = 2
 # what a score means, in the assistant's own terms: it answers from a record scoring its answer threshold,
@@ -49,6 +50,7 @@ def hotline_answer(backend: Backend, question: str, session_id: str | None) -> d
         "guide": _guide_card(guide, directory) if guide else None,
         "related": answer.suggestions,
         "transfer": transfer,
+        "event": hotline_card(answer.event),
     }
 
 

@@ -7,6 +7,7 @@ let session = null;
 let calls = [];       // this call's questions: {question, data, outcome}
 let shown = -1;       // which of them is on screen
 let materialsText = "";
+let eventText = "";     // the life event on screen, as the copy button puts it
 const $ = (id) => document.getElementById(id);
 
 async function ask(question) {
@@ -57,6 +58,7 @@ function show(n) {
     s.passages.map((p) => el("blockquote", {}, el("span", {class: "section"}, p.section), markedText(p.text, p.marks))))));
 
   renderGuide(data.guide);
+  renderEvent(data.event);
   renderOutcome(calls[n]);
   renderCalls();
 }
@@ -75,6 +77,23 @@ function renderGuide(guide) {
   $("facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
   materialsText = guide.name + " 申请材料：\n" + guide.materials.map((m, i) =>
     (i + 1) + ". " + m.name + "（" + m.form + m.copies + "份）" + (m.notes ? "：" + m.notes : "")).join("\n");
+}
+
+// A life event (一件事): its steps and the merged checklist to read out, copied in one go.
+function renderEvent(event) {
+  $("event-card").hidden = !event;
+  if (!event) return;
+  $("event-name").textContent = event.title;
+  $("event-meta").textContent = [event.where && ("联办窗口：" + event.where), event.total_time, event.total_fees]
+    .filter(Boolean).join(" · ");
+  $("event-steps").replaceChildren(...event.steps.map((line, i) => {
+    const text = line.replace(/^\d+\. /, "");    // the list numbers the steps
+    return el("li", {class: event.step === i + 1 ? "current" : ""},
+      event.missing.includes(i + 1) ? text : recordLink(event.records[i], text));
+  }));
+  $("event-checklist").replaceChildren(...event.checklist_lines.map((line) =>
+    el("li", {}, el("label", {}, el("input", {type: "checkbox"}), line.replace(/^\d+\. /, "")))));
+  eventText = event.text;
 }
 
 // The work-order fields of the question on screen; a saved outcome is shown as saved.
@@ -146,12 +165,13 @@ $("new-call").addEventListener("click", () => {
   calls = [];
   shown = -1;
   $("question").value = "";
-  for (const id of ["script-card", "outcome-card", "related-card", "sources-card", "guide-card", "calls-card"]) $(id).hidden = true;
+  for (const id of ["script-card", "outcome-card", "related-card", "sources-card", "guide-card", "event-card", "calls-card"]) $(id).hidden = true;
   $("status").textContent = "已开始新来电，上一通来电的上下文已清除。";
   $("question").focus();
 });
 $("outcome-form").addEventListener("submit", saveOutcome);
 $("copy-script").addEventListener("click", (e) => copyAndSay(e.currentTarget, calls[shown].data.script, "话术"));
+$("copy-event").addEventListener("click", (e) => copyAndSay(e.currentTarget, eventText, "一件事清单"));
 $("copy-materials").addEventListener("click", (e) => copyAndSay(e.currentTarget, materialsText, "材料清单"));
 showUser($("user"));
 loadDirectory().catch((e) => { $("status").textContent = e.message; });

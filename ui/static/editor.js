@@ -3,8 +3,8 @@
 // save (the server validates, writes the file and re-indexes the record), and read the demand signals.
 // The open record's version history is history.js.
 const $ = (id) => document.getElementById(id);
-const KINDS = {guide: "办事指南", policy: "政策文件", faq: "常见问题"};
-const LONG = new Set(["说明", "答案", "text", "办理对象", "办理地点与时间", "收费标准", "网上办理入口", "备注"]);
+const KINDS = {guide: "办事指南", policy: "政策文件", faq: "常见问题", event: "一件事"};
+const LONG = new Set(["说明", "答案", "text", "办理对象", "办理地点与时间", "收费标准", "网上办理入口", "备注", "联办窗口", "网上入口"]);
 const SUB_LABELS = {heading: "条目（如 第一章 总则 第一条）", text: "内容"};
 const DECISIONS = {refused: "拒答", clarify: "需确认"};
 let schemas = null;
@@ -49,7 +49,7 @@ function widget(schema, defs, value, path, label, required) {
     return {node, read: () => Object.fromEntries(parts.map(([k, w]) => [k, w.read()]))};
   }
   let control;
-  if (name === "关联事项") {
+  if (name === "关联事项" || name === "事项") {   // a FAQ's guide, a life event's step
     control = guidePicker(value);
   } else if (s.enum) {
     control = el("select", {}, el("option", {value: ""}, "请选择"), s.enum.map((v) => el("option", {value: v}, v)));
@@ -170,7 +170,7 @@ function newRecord(kind, values) {
   current = {kind, id: null, hash: null};
   const today = new Date().toISOString().slice(0, 10);
   showForm(kind, {...(kind === "policy" ? {} : {"更新日期": today}), ...(values || {})},
-    "新记录会写入 " + (kind === "faq" ? "其关联事项的问答表格" : (kind === "guide" ? "guides" : "policies") + "/<id>.md"));
+    "新记录会写入 " + (kind === "faq" ? "其关联事项的问答表格" : ({guide: "guides", policy: "policies", event: "events"}[kind]) + "/<id>.md"));
   const first = document.querySelector("#fields input:not([type=hidden]), #fields textarea, #fields select");
   if (first) first.focus();
 }

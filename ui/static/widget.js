@@ -46,6 +46,9 @@
     ".rate{display:flex;gap:6px;align-items:center;flex-wrap:wrap;margin-top:6px;font-size:13px;color:#4b5563}",
     ".rate input{flex:1;min-width:8em;font-size:16px;padding:4px 8px}",
     ".note{font-size:13px;color:#92400e}",
+    ".steps{margin:6px 0 0;padding-left:1.4em;font-size:14px}.steps li{margin:2px 0;overflow-wrap:anywhere}",
+    ".steps small{display:block;color:#4b5563}.steps a{color:#1d4ed8}",
+    ".event details{margin-top:6px;font-size:13px}.event details li{overflow-wrap:anywhere}",
     "form{display:flex;gap:6px;padding:10px;border-top:1px solid #e5e7eb;background:#fff}",
     "input{flex:1;min-width:0;border:1px solid #6b7280;border-radius:8px;padding:8px 10px;font-size:16px}",
     "input::placeholder{color:#6b7280;opacity:1}",
@@ -174,9 +177,45 @@
     box.append(row);
   }
 
+  // A life event (一件事): a compact step list, each step a link to its guide, the merged checklist folded
+  // away, instead of the long text, so it fits a phone.
+  function eventList(event) {
+    var box = el("div", "event");
+    box.append(el("strong", null, event.title + "（共" + event.steps.length + "步）"));
+    var list = el("ol", "steps");
+    event.steps.forEach(function (s) {
+      var item = el("li");
+      if (s.missing) {
+        item.append(el("span", null, s.title + "（办事指南暂缺）"));
+      } else {
+        var link = el("a", null, s.title);
+        link.href = base + "/records/" + encodeURIComponent(s.record_id);
+        link.target = "_blank";
+        link.rel = "noopener";
+        item.append(link);
+      }
+      if (s.condition) item.append(el("small", null, "适用：" + s.condition));
+      list.append(item);
+    });
+    box.append(list);
+    var more = el("details");
+    more.append(el("summary", null, "合并材料清单（" + event.checklist.length + "项）"));
+    var items = el("ol");
+    event.checklist.forEach(function (m) {
+      items.append(el("li", null, m.name + "（第" + m.steps.join("、") + "步" + (m.original ? "，带原件" : "") + "）"));
+    });
+    more.append(items);
+    box.append(more);
+    if (event.joint_window) box.append(el("div", "note", "联办窗口：" + event.joint_window));
+    box.append(el("div", null, event.total_time + "；" + event.total_fees + "。"));
+    return box;
+  }
+
   function showAnswer(data) {
-    var box = bubble("bot", itemLines(data.answer));
-    if (data.citations && data.citations.length) {
+    var whole = data.event && data.event.role === "event" && data.decision === "answered";
+    var box = bubble("bot", whole ? "" : itemLines(data.answer));
+    if (whole) box.append(eventList(data.event));
+    if (data.citations && data.citations.length && !whole) {
       var cites = el("div", "cites");
       data.citations.forEach(function (c) {
         var link = el("a", null, "[" + c.n + "] 《" + c.title + "》" + (c.section ? " · " + c.section : ""));
