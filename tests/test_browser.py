@@ -480,6 +480,8 @@ def test_citizen_chat_reads_well_by_keyboard_and_screen_reader(page, server):
     chat_ask(page, "结婚登记")
     expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(3)
     page.locator("#govqa-chat button[aria-label='清空对话']").click()            # 🗑: a new conversation
+    expect(page.locator("#govqa-chat [data-testid=bot]")).to_have_count(0)
+    page.wait_for_timeout(1500)  # the server-side reset of the session runs after the screen is cleared
     chat_ask(page, "那要多少钱")
     expect(page.locator("#govqa-chat [data-testid=bot]").last).to_contain_text("哪项业务")
 
