@@ -88,6 +88,8 @@ CONVERSATIONS = [
     # words the knowledge base knows that name no service ask about the service talked about
     [("护照怎么办", "g-passport"), ("需要预约吗", "g-passport"), ("要照片吗", "g-passport")],
     [("公积金怎么取出来", "g-hpf-close-withdraw"), ("退休了", "g-hpf-close-withdraw")],
+    # opening hours asked colloquially are the place-and-time field of the service talked about
+    [("驾照到期换证", "g-driving-license-renew"), ("周六开门不", "g-driving-license-renew")],
     # 外地人 is part of an alias of 居住证, not of its title: it qualifies the service asked about, names none
     [("办护照要带什么", "g-passport"), ("外地人能办吗", "g-passport"), ("过期了怎么办", "g-passport")],
     # where the citizen lives is a circumstance, not a service (户口 and 异地 are words of other services' titles)
