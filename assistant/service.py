@@ -41,6 +41,7 @@ CLARIFY_MARGIN = 0.35
 CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.2, 0.3
 SURE_ORDER = 0.9  # a record this probable in the learned order is answered from, not swapped for a guide near it
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
+TENTATIVE_MIN = 0.2  # a refusal's first suggestion this probable is what a follow-up naming nothing is read about
 
 
 @dataclass
@@ -112,13 +113,16 @@ class Assistant:
         names_nothing = not q.content_words
         if (event := self.events.answer(q, state)) is not None:
             hits, answer = [], event
-        elif not state.topic_id and not state.options and names_nothing:
+        elif not state.topic_id and not state.tentative_id and not state.options and names_nothing:
             hits, answer = [], self._ask_for_service(q, state)
         elif state.options and names_nothing and self._picked_option(q, state) is None:
             hits, answer = [], self._ask_again(q, state)
         else:
+            tentative = "" if state.topic_id else state.tentative_title
             hits, chosen = self._retrieve(q, state)
             answer = self.events.offer(self._decide(q, hits, chosen, state), q, state)
+            if tentative and answer.answered and state.topic_title == tentative:
+                answer.notices.append(f"您没有说明是哪项业务，以上按《{tentative}》回答；如果不是，请告诉我事项名称。")
         answer.session_id, answer.hits, answer.query = sid, hits, q
         typos = [f"“{typed}”按“{meant}”理解" for typed, meant in q.typos]
         answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices
@@ -144,26 +148,28 @@ class Assistant:
             return [chosen] + [h for h in hits if h.record_id != chosen.record_id], chosen
         if q.aspect == "general" and not state.options:
             q.aspect = state.pending_aspect  # the service named after "在哪里办" → "哪项业务？"
+        topic_id, topic_title = ((state.topic_id, state.topic_title) if state.topic_id
+                                 else (state.tentative_id, state.tentative_title))
         # with a topic, one deeper search serves both the question on its own and the look for the topic's FAQ
-        found = self.retriever.run(q.search, top_k=OWN_FAQ_POOL if state.topic_id else 5)
+        found = self.retriever.run(q.search, top_k=OWN_FAQ_POOL if topic_id else 5)
         hits = found[:5]
-        follow_up = (state.topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
+        follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (q.asks_if_required
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
                           and (q.starts_like_follow_up and self._known_words_only(q)
-                               or self._within_topic(q, state.topic_id) or self._only_in_context(q, hits))))
+                               or self._within_topic(q, topic_id) or self._only_in_context(q, hits))))
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
         if q.aspect == "general" and not q.figures:
-            own = self._own_faq(found, state.topic_id)
+            own = self._own_faq(found, topic_id)
         if own is None and q.aspect == "general" and q.about_residence:
             q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
-        hits = self.retriever.run(q.search_about(state.topic_title), top_k=5)
+        hits = self.retriever.run(q.search_about(topic_title), top_k=5)
         if own is None:
             top = hits[0] if hits else None
-            if top is not None and self._service_of(top.record_id, top.kind) == state.topic_id \
+            if top is not None and self._service_of(top.record_id, top.kind) == topic_id \
                     and top.score >= self.confirm_min(top.kind):
                 # the conversation is evidence too: a plausible record of the service talked about answers
                 top.score = max(top.score, self.answer_min(top.kind))
@@ -180,10 +186,11 @@ class Assistant:
 
     @staticmethod
     def _known_words_only(q: ParsedQuery) -> bool:
-        """Whether every content word is one the knowledge base uses: "那天要是下雨咋整" after 结婚登记 starts like
-        a follow-up, but 下雨 is in no record, so it is not about the service talked about."""
+        """Whether every content word of the clauses that ask is one the knowledge base uses: "那天要是下雨咋整"
+        after 结婚登记 starts like a follow-up, but 下雨 is in no record, so it is not about the service talked
+        about; "他走不动路 我去代办行不" tells its story in words no record uses, and asks in words they do."""
         return all(len(w) < 2 or is_question_word(w) or q.vocabulary.knows(w)
-                   for w in content_words(q.search.text, q.vocabulary.lexicon))
+                   for w in content_words(q.search.asking_text or q.search.text, q.vocabulary.lexicon))
 
     def _own_faq(self, found: list[RecordHit], guide_id: str) -> RecordHit | None:
         """Among the follow-up's own search results, a FAQ of the service talked about: "不是本地户口呢" after 护照
@@ -254,6 +261,8 @@ class Assistant:
     # ---- deciding and composing ----------------------------------------------
     def _decide(self, q: ParsedQuery, hits: list[RecordHit], chosen: RecordHit | None, state: SessionState) -> Answer:
         state.options, state.pending_aspect = [], "general"
+        tentative = state.tentative_id, state.tentative_title
+        state.tentative_id = state.tentative_title = ""
         not_found = ("没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         if chosen is None and self._should_clarify(hits):
@@ -261,7 +270,7 @@ class Assistant:
             named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
             asked = self._ask_which(q, hits, state, self.answer_min(hits[0].kind) * 0.8,
                                     "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
-            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked)
+            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked, state)
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
         if (chosen is None and top is not None and confirm_min <= top.score < answer_min
@@ -269,11 +278,21 @@ class Assistant:
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             asked = self._ask_which(q, hits, state, confirm_min, not_found)
-            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked)
+            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked, state)
         record = self.index.record(top.record_id) if top is not None and top.score >= answer_min else None
         if record is None:
-            state.topic_id = state.topic_title = ""  # the conversation moved on to something we cannot answer
-            return self._refusal(q, hits)
+            # the conversation moved on to something we cannot answer; what comes next may be about the service
+            # the refusal suggests first, or else still about the one talked about
+            refusal = self._refusal(q, hits)
+            first = refusal.suggestions[0] if refusal.suggestions else None
+            if first is not None and first["score"] >= TENTATIVE_MIN:
+                self._hold_tentative(state, first["record_id"], first["kind"])
+            elif state.topic_id:
+                state.tentative_id, state.tentative_title = state.topic_id, state.topic_title
+            else:
+                state.tentative_id, state.tentative_title = tentative
+            state.topic_id = state.topic_title = ""
+            return refusal
         if isinstance(record, FAQ) and top.route != "faq" and q.aspect in aspect_fields() and record.related_guide:
             # 材料/流程/费用… are answered in full by the guide's own field, not by a FAQ about a special case,
             # unless the learned order finds the guide improbable ("社保卡在哪激活" is the FAQ's case only)
@@ -364,10 +383,18 @@ class Assistant:
         listing = "\n".join(f"{o['n']}. {o['title']}" for o in options)
         return Answer("", "", "clarify", template.format(listing=listing), options=options, aspect=q.aspect)
 
-    def _affirm(self, asked: Answer) -> Answer:
+    def _hold_tentative(self, state: SessionState, record_id: str, kind: str) -> None:
+        """Remember a service the assistant named but did not answer about, as its guide (a policy as itself)."""
+        service = self._service_of(record_id, kind) or record_id
+        record = self.index.record(service)
+        if record is not None:
+            state.tentative_id, state.tentative_title = record.id, record.title
+
+    def _affirm(self, asked: Answer, state: SessionState) -> Answer:
         """A list of one is no choice: ask the citizen to confirm it instead (a reply naming nothing, "是",
-        picks the one service offered)."""
+        picks the one service offered; one asking more about it, "人在外地能检吗", is read about it)."""
         if len(asked.options) == 1:
+            self._hold_tentative(state, asked.options[0]["record_id"], asked.options[0]["kind"])
             asked.answer = (f"您问的是《{asked.options[0]['title']}》吗？是的话请回复“是”；不是的话，可以换个说法，"
                             f"或拨打政务服务便民热线 {self.hotline}。")
         return asked

@@ -170,6 +170,8 @@ def test_follow_up_questions_keep_their_context(assistant, turns):
 @pytest.mark.parametrize("topic, follow_up, service", [
     ("护照在哪里办", "我能让我姐替我去交材料不", "g-passport"),
     ("办个体户营业执照要带什么", "要是我儿子去办行不", "g-individual-business"),
+    # the story ("他走不动路") is in words no record uses; the clause that asks is in words they do
+    ("我爸有糖尿病 能办那个慢病吗", "他走不动路 我去代办行不", "g-chronic-disease"),
 ])
 def test_a_follow_up_naming_only_people_is_about_the_service_talked_about(assistant, topic, follow_up, service):
     """Relatives in a story name no service: on its own the turn would be refused, in the conversation it is not."""
@@ -178,6 +180,33 @@ def test_a_follow_up_naming_only_people_is_about_the_service_talked_about(assist
     assert answer.answered, answer.answer
     cited = assistant.index.record(answer.citations[0].record_id)
     assert service in (cited.id, getattr(cited, "related_guide", ""))
+
+
+def test_a_follow_up_after_a_refusal_is_read_about_the_service_it_suggested_saying_so(assistant):
+    """The refusal named 临时救助 first: "去哪申请" next is about it, and the answer says it assumed so."""
+    first = assistant.ask("老公突然查出癌症 看病把钱花光了 有啥救助没")
+    assert first.decision == "refused" and first.suggestions[0]["record_id"] == "g-temporary-assistance"
+    answer = assistant.ask("去哪申请", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-temporary-assistance"
+    assert any("《临时救助》" in n for n in answer.notices)
+
+
+def test_a_follow_up_after_a_confirming_question_is_about_the_service_put_to_the_citizen(assistant):
+    first = assistant.ask("车子买了6年了 要去检测站吗")
+    assert first.decision == "clarify" and len(first.options) == 1
+    answer = assistant.ask("人在外地能检吗", session_id=first.session_id)
+    assert answer.answered
+    cited = assistant.index.record(answer.citations[0].record_id)
+    assert "g-vehicle-inspection" in (cited.id, getattr(cited, "related_guide", ""))
+
+
+def test_after_a_refused_turn_the_conversation_is_still_about_its_service(assistant):
+    first = assistant.ask("结婚登记在哪办")
+    off_topic = assistant.ask("那天要是下雨咋整", session_id=first.session_id)
+    assert not off_topic.answered
+    answer = assistant.ask("要带啥", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-marriage-registration"
+    assert any("《结婚登记》" in n for n in answer.notices)
 
 
 def test_a_follow_up_about_something_no_record_holds_is_not_answered_from_the_topic(assistant):
