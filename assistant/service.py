@@ -188,9 +188,14 @@ class Assistant:
     def _known_words_only(q: ParsedQuery) -> bool:
         """Whether every content word of the clauses that ask is one the knowledge base uses: "那天要是下雨咋整"
         after 结婚登记 starts like a follow-up, but 下雨 is in no record, so it is not about the service talked
-        about; "他走不动路 我去代办行不" tells its story in words no record uses, and asks in words they do."""
+        about; "他走不动路 我去代办行不" tells its story in words no record uses, and asks in words they do.
+        Clauses that ask in no word of their own ("吃啥药好") are read with their story ("他膝盖老疼")."""
+        lexicon = q.vocabulary.lexicon
+        asking = q.search.asking_text
+        if not any(len(w) >= 2 and not is_question_word(w) for w in lexicon.words(asking)):
+            asking = q.search.text
         return all(len(w) < 2 or is_question_word(w) or q.vocabulary.knows(w)
-                   for w in content_words(q.search.asking_text or q.search.text, q.vocabulary.lexicon))
+                   for w in content_words(asking, lexicon))
 
     def _own_faq(self, found: list[RecordHit], guide_id: str) -> RecordHit | None:
         """Among the follow-up's own search results, a FAQ of the service talked about: "不是本地户口呢" after 护照

@@ -213,6 +213,10 @@ def test_a_follow_up_about_something_no_record_holds_is_not_answered_from_the_to
     first = assistant.ask("结婚登记要带什么材料")
     answer = assistant.ask("那天要是下雨咋整", session_id=first.session_id)
     assert not answer.answered
+    # the clause that asks ("吃啥药好") holds no word of its own: its story says what it is about
+    first = assistant.ask("老年证怎么办")
+    answer = assistant.ask("顺便问下 他膝盖老疼 吃啥药好", session_id=first.session_id)
+    assert not answer.answered
 
 
 def test_a_single_plausible_service_is_put_to_the_citizen_to_confirm_not_listed(assistant):
