@@ -18,7 +18,7 @@ from indexing.lexical import BM25Index
 from language.aspects import quantities_asked
 from language.data import language_data
 from language.lexicon import Lexicon
-from language.spelling import known_sounds
+from language.spelling import known_initials, known_sounds
 from language.text import normalize, pinyin_key
 
 FORMAT = 7  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
@@ -54,6 +54,7 @@ class RecordTables:
     faq_tokens: dict[int, list[tuple[frozenset[str], frozenset[str]]]]  # (tokens, figures asked) per phrasing
     bigram_postings: dict[str, list[int]]
     sound_words: dict[str, str]
+    initial_words: dict[str, str] = field(default_factory=dict)  # pinyin initials → the word (sfz → 身份证)
     titles: list[str] = field(default_factory=list)  # normalised, in record order; filled on first use
 
     def normalized_titles(self) -> list[str]:
@@ -164,7 +165,8 @@ def build_tables(index: KnowledgeIndex) -> RecordTables:
         is_policy=np.array([k == "policy" for k in kinds]), name_table={}, sound_table={}, region_values=[],
         region_of=np.zeros(0, dtype=np.int64), faq_phrasings=[], faq_tokens={}, bigram_postings={}, sound_words={})
     _fill_query_tables(tables, lexicon)
-    tables.sound_words = _sound_words(lexicon, meta)
+    words = _named_words(lexicon, meta)
+    tables.sound_words, tables.initial_words = known_sounds(words), known_initials(words, idf)
     return tables
 
 
@@ -194,12 +196,13 @@ def _fill_query_tables(t: RecordTables, lexicon: Lexicon) -> None:
             t.faq_phrasings.append((i, grams))
 
 
-def _sound_words(lexicon: Lexicon, meta: dict[str, RecordMeta]) -> dict[str, str]:
+def _named_words(lexicon: Lexicon, meta: dict[str, RecordMeta]) -> set[str]:
+    """The words a mistyped sound or pinyin initials may stand for: the lexicon's and those of guides' names."""
     words = {w for g in lexicon.groups for w in g} | set(lexicon.dictionary_words)
     for m in meta.values():
         for name in m.names if m.kind == "guide" else ():  # policy titles are mostly general words
             words |= {w for w in lexicon.cut(name) if len(w) >= 2}
-    return known_sounds(words)
+    return words
 
 
 def _places(lexicon: Lexicon, meta: dict[str, RecordMeta]) -> set[str]:

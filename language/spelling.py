@@ -1,4 +1,5 @@
-"""Words citizens mistype by sound (身份正, 低宝, 签住, 公祖房), read as the government word they meant.
+"""Words citizens mistype by sound (身份正, 低宝, 签住, 公祖房), or type as pinyin initials (sfz, gjj, sbk), read
+as the government word they meant.
 
 Only words the knowledge base never uses are corrected, and only to a known word
 (the lexicon's, or one of a guide's name) with exactly the same toneless pinyin and
@@ -17,6 +18,9 @@ from language.data import language_data
 from language.text import pinyin_key
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# a run of 2–4 latin letters standing alone, each a letter a pinyin syllable can start with (not i, u, v)
+_INITIALS_RUN = re.compile(r"(?<![a-z])[abcdefghjklmnopqrstwxyz]{2,4}(?![a-z])")
+INITIALS_MARGIN = 0.7  # in rarity (idf, natural log): the word chosen is used at least twice as often as the next
 
 
 def known_sounds(words: Iterable[str]) -> dict[str, str]:
@@ -26,6 +30,30 @@ def known_sounds(words: Iterable[str]) -> dict[str, str]:
         if 2 <= len(word) <= 4 and _CJK_RUN.fullmatch(word):
             by_sound.setdefault(pinyin_key(word), set()).add(word)
     return {sound: next(iter(ws)) for sound, ws in by_sound.items() if len(ws) == 1}
+
+
+def known_initials(words: Iterable[str], rarity: dict[str, float]) -> dict[str, str]:
+    """Pinyin initials → the word the knowledge base uses most among the words of 2–4 Chinese characters with
+    those initials ("sfz" → 身份证), when it is used clearly more than any other; learned from the knowledge
+    base, so a city's own services get their abbreviations without a list."""
+    by_initials: dict[str, list[tuple[float, str]]] = {}
+    for word in set(words):
+        if 2 <= len(word) <= 4 and _CJK_RUN.fullmatch(word) and word in rarity:
+            initials = "".join(syllable[0] for syllable in lazy_pinyin(word))
+            by_initials.setdefault(initials, []).append((rarity[word], word))
+    chosen = {}
+    for initials, found in by_initials.items():
+        found.sort()
+        if len(found) == 1 or found[1][0] - found[0][0] >= INITIALS_MARGIN:
+            chosen[initials] = found[0][1]
+    return chosen
+
+
+def abbreviations(text: str, initials: dict[str, str], known: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(typed, meant) pairs for the pinyin initials in normalised `text` that the knowledge base does not use
+    as they are (an "app" it names stays an app)."""
+    return [(run, initials[run]) for run in dict.fromkeys(_INITIALS_RUN.findall(text))
+            if run in initials and not known(run)]
 
 
 def misspellings(text: str, sounds: dict[str, str], seen: Callable[[str], bool]) -> list[tuple[str, str]]:

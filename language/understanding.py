@@ -19,7 +19,7 @@ from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
 from language.regions import regions_in
-from language.spelling import misspellings
+from language.spelling import abbreviations, misspellings
 from language.text import normalize
 
 
@@ -33,6 +33,7 @@ class Vocabulary:
     places: frozenset[str]
     sounds: dict[str, str]          # pinyin key → the one known word with that sound
     idf: dict[str, float]           # every token the knowledge base uses → its rarity
+    initials: dict[str, str] = field(default_factory=dict)  # pinyin initials → the word meant (sfz → 身份证)
 
     def seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -108,7 +109,8 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     """A text as retrieval reads it; `spelling=False` leaves mistyped words as typed (to measure the step)."""
     lexicon, data = vocabulary.lexicon, language_data()
     q = normalize(text)
-    fixes = misspellings(q, vocabulary.sounds, vocabulary.seen) if spelling else []
+    fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows)
+             + misspellings(q, vocabulary.sounds, vocabulary.seen)) if spelling else []
     for typed, meant in fixes:
         q = q.replace(typed, meant)
     named_places = [p for p in vocabulary.places if p in q]

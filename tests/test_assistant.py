@@ -486,8 +486,20 @@ def test_a_word_mistyped_by_sound_is_read_as_the_word_meant(assistant, question,
     assert top == service
 
 
+@pytest.mark.parametrize("question, meant, service", [
+    ("sfz补办多少钱", "身份证", "g-id-card-renew"),
+    ("sbk领了刷不了 激活在哪弄", "社保卡", "g-social-card"),
+])
+def test_pinyin_initials_are_read_as_the_knowledge_bases_word(assistant, question, meant, service):
+    """No list of abbreviations: the word of the knowledge base, used most, with those initials."""
+    answer = assistant.ask(question)
+    assert any(f"按“{meant}”理解" in n for n in answer.notices), answer.notices
+    cited = assistant.index.record(answer.citations[0].record_id)
+    assert service in (cited.id, getattr(cited, "related_guide", ""))
+
+
 @pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗",
-                                      "工资不发怎么办"])
+                                      "工资不发怎么办", "thank you very much 翻译成中文是啥"])
 def test_correct_words_are_left_alone(assistant, question):
     assert not any("理解" in n for n in assistant.ask(question).notices)
 
