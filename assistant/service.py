@@ -465,7 +465,7 @@ class Assistant:
         if isinstance(record, ServiceGuide):
             detail = None
             if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
-                about = q.text
+                about = " ".join([q.text, *q.search.said])  # "我去帮他领行不": the sentence on 代办
                 for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf)

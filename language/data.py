@@ -56,9 +56,10 @@ class LanguageData:
             compiled = self._compiled[name] = re.compile(self.source(name))
         return compiled
 
-    def section(self, name: str) -> object:
-        """A group of patterns as written (a list or mapping), for those whose order or fields matter (aspects)."""
-        return self._node(name)
+    def section(self, name: str, default: object = KeyError) -> object:
+        """A group of patterns as written (a list or mapping), for those whose order or fields matter (aspects);
+        `default` for a lexicon without it."""
+        return self._node(name, default)
 
     def _node(self, name: str, default: object = KeyError) -> object:
         node: object = self._tree

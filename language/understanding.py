@@ -66,6 +66,7 @@ class SearchQuery:
     regions: frozenset[str] = frozenset()  # adcode prefixes of the provinces, cities and districts it names
     detail_tokens: frozenset[str] = frozenset()  # tokens once the aspect wording and its filler are set aside
     asking_text: str = ""           # the clauses that ask, as embedded for a second, focused dense search
+    said: tuple[str, ...] = ()      # words it says in other wordings ("帮他领" says 代办), searched for too
 
 
 @dataclass
@@ -119,17 +120,30 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
     aspect = detect_aspect(q)
     subject = subject_words(q, lexicon)
+    said = words_said(q)
+    asking = " ".join(asking_clauses(lexical_q) + said)
+    lexical_q = " ".join([lexical_q, *said])
     detail = lexicon.tokens(_subject_text(lexical_q, lexicon))
-    asking = " ".join(asking_clauses(lexical_q))
+    dense = lexicon.expand(q if fixes else text)
     return SearchQuery(
         original=text, text=q, typos=tuple(fixes), places=tuple(named_places),
-        tokens=tuple(lexicon.tokens(lexical_q)), dense_text=lexicon.expand(q if fixes else text), aspect=aspect,
+        tokens=tuple(lexicon.tokens(lexical_q)), dense_text=f"{dense}（{' '.join(said)}）" if said else dense,
+        aspect=aspect,
         subject_words=tuple(subject),
         subject_tokens=frozenset(detail) if aspect != "general" else None, detail_tokens=frozenset(detail),
         unknown_subject=bool(subject) and not any(vocabulary.knows(w) for w in subject),
         about_document=asks_about_document(q), wants_policy=bool(data.pattern("policy_intent").search(q)),
         figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
-        asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking)
+        asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking,
+        said=tuple(said))
+
+
+def words_said(normalized: str) -> list[str]:
+    """The words a question says in other wordings (`said_as` in patterns.yml) and does not use itself:
+    "我去帮他领行不" says 代办, the word the records use."""
+    data = language_data()
+    table = data.section("said_as", {})
+    return [word for word in table if word not in normalized and data.pattern(f"said_as.{word}").search(normalized)]
 
 
 def asking_clauses(text: str) -> list[str]:

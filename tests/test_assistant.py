@@ -182,6 +182,16 @@ def test_a_follow_up_naming_only_people_is_about_the_service_talked_about(assist
     assert service in (cited.id, getattr(cited, "related_guide", ""))
 
 
+def test_asking_someone_to_go_instead_is_asking_about_proxies(assistant):
+    """"帮他领", "替我去" are how citizens say 代办 (said_as in patterns.yml), the word the FAQ uses."""
+    first = assistant.ask("孩子16了 第一次办身份证")
+    answer = assistant.ask("到时候我去帮他领行不", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "faq-id-card-proxy"
+    first = assistant.ask("高龄津贴怎么申请")
+    answer = assistant.ask("我是他孙子 能帮他办不", session_id=first.session_id)
+    assert answer.citations[0].record_id == "g-elderly-allowance" and "代办人" in answer.answer
+
+
 def test_a_follow_up_after_a_refusal_is_read_about_the_service_it_suggested_saying_so(assistant):
     """The refusal named 临时救助 first: "去哪申请" next is about it, and the answer says it assumed so."""
     first = assistant.ask("老公突然查出癌症 看病把钱花光了 有啥救助没")
