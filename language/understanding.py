@@ -19,7 +19,7 @@ from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
 from language.regions import regions_in
-from language.spelling import abbreviations, misspellings
+from language.spelling import abbreviations, misspellings, separated_words
 from language.text import normalize
 
 
@@ -110,7 +110,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     """A text as retrieval reads it; `spelling=False` leaves mistyped words as typed (to measure the step)."""
     lexicon, data = vocabulary.lexicon, language_data()
     q = normalize(text)
-    fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows)
+    fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows) + separated_words(q, vocabulary.knows)
              + misspellings(q, vocabulary.sounds, vocabulary.seen)) if spelling else []
     for typed, meant in fixes:
         q = q.replace(typed, meant)

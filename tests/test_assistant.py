@@ -508,8 +508,16 @@ def test_pinyin_initials_are_read_as_the_knowledge_bases_word(assistant, questio
     assert service in (cited.id, getattr(cited, "related_guide", ""))
 
 
+def test_a_word_split_by_a_measure_word_is_read_whole(assistant):
+    """转个学 is 转学 (a separable verb): the knowledge base uses the whole word; "一个月" stays a month."""
+    answer = assistant.ask("想给孩子转个学")
+    assert answer.answered and answer.citations[0].record_id == "g-school-transfer"
+    assert any("按“转学”理解" in n for n in answer.notices)
+
+
 @pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗",
-                                      "工资不发怎么办", "thank you very much 翻译成中文是啥"])
+                                      "工资不发怎么办", "thank you very much 翻译成中文是啥", "低保一个月能领多少",
+                                      "办个体户要什么材料"])
 def test_correct_words_are_left_alone(assistant, question):
     assert not any("理解" in n for n in assistant.ask(question).notices)
 
