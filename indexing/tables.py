@@ -21,7 +21,7 @@ from language.lexicon import Lexicon
 from language.spelling import known_initials, known_sounds
 from language.text import normalize, pinyin_key
 
-FORMAT = 7  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
+FORMAT = 8  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
 
 
 @dataclass
@@ -55,6 +55,7 @@ class RecordTables:
     bigram_postings: dict[str, list[int]]
     sound_words: dict[str, str]
     initial_words: dict[str, str] = field(default_factory=dict)  # pinyin initials → the word (sfz → 身份证)
+    named_words: frozenset[str] = frozenset()  # the lexicon's words and those of guides' names
     titles: list[str] = field(default_factory=list)  # normalised, in record order; filled on first use
 
     def normalized_titles(self) -> list[str]:
@@ -166,7 +167,8 @@ def build_tables(index: KnowledgeIndex) -> RecordTables:
         region_of=np.zeros(0, dtype=np.int64), faq_phrasings=[], faq_tokens={}, bigram_postings={}, sound_words={})
     _fill_query_tables(tables, lexicon)
     words = _named_words(lexicon, meta)
-    tables.sound_words, tables.initial_words = known_sounds(words), known_initials(words, idf)
+    tables.sound_words = known_sounds(words)
+    tables.initial_words, tables.named_words = known_initials(words, idf), frozenset(words)
     return tables
 
 

@@ -56,15 +56,16 @@ def abbreviations(text: str, initials: dict[str, str], known: Callable[[str], bo
             if run in initials and not known(run)]
 
 
-def separated_words(text: str, known: Callable[[str], bool]) -> list[tuple[str, str]]:
-    """(typed, meant) pairs for a word citizens split with 个/了 (`separable` in patterns.yml): "转个学" is 转学
-    when the knowledge base uses 转学; the longest known joining wins ("上个户口" → 上户口)."""
+def separated_words(text: str, named: Callable[[str], bool], known: Callable[[str], bool]) -> list[tuple[str, str]]:
+    """(typed, meant) pairs for a word citizens split with 个 (`separable` in patterns.yml): "转个学" is 转学
+    when 转学 names a service (`named`) and the knowledge base does not use the split wording (`known`);
+    the longest joining wins ("上个户口" → 上户口)."""
     found = []
     for m in language_data().pattern("separable").finditer(text):
-        head, tail = m.group("head"), m.group("tail")
-        for joined, typed in ((head + tail, m.group(0)), (head + tail[0], m.group(0)[:-1]) if len(tail) == 2 else ("", "")):
-            if len(joined) >= 2 and known(joined) and not known(typed):
-                found.append((typed, joined))
+        head, tail, typed = m.group("head"), m.group("tail"), m.group(0)
+        for joined, split in ((head + tail, typed), (head + tail[:1], typed[:-1]))[: len(tail)]:
+            if named(joined) and not known(split):
+                found.append((split, joined))
                 break
     return found
 

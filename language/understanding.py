@@ -34,6 +34,7 @@ class Vocabulary:
     sounds: dict[str, str]          # pinyin key → the one known word with that sound
     idf: dict[str, float]           # every token the knowledge base uses → its rarity
     initials: dict[str, str] = field(default_factory=dict)  # pinyin initials → the word meant (sfz → 身份证)
+    names: frozenset[str] = frozenset()  # words services are named with: the lexicon's and guides' names'
 
     def seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -110,7 +111,8 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     """A text as retrieval reads it; `spelling=False` leaves mistyped words as typed (to measure the step)."""
     lexicon, data = vocabulary.lexicon, language_data()
     q = normalize(text)
-    fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows) + separated_words(q, vocabulary.knows)
+    fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows)
+             + separated_words(q, vocabulary.names.__contains__, vocabulary.idf.__contains__)
              + misspellings(q, vocabulary.sounds, vocabulary.seen)) if spelling else []
     for typed, meant in fixes:
         q = q.replace(typed, meant)

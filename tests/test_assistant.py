@@ -509,7 +509,7 @@ def test_pinyin_initials_are_read_as_the_knowledge_bases_word(assistant, questio
 
 
 def test_a_word_split_by_a_measure_word_is_read_whole(assistant):
-    """转个学 is 转学 (a separable verb): the knowledge base uses the whole word; "一个月" stays a month."""
+    """转个学 is 转学 (a separable verb) when 转学 names a service; "一个月" stays a month, "个体户" a word."""
     answer = assistant.ask("想给孩子转个学")
     assert answer.answered and answer.citations[0].record_id == "g-school-transfer"
     assert any("按“转学”理解" in n for n in answer.notices)
