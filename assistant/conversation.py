@@ -31,8 +31,9 @@ class SessionState:
     event_id: str = ""          # the life event answered (assistant/life_events.py)
     event_step: int = 0         # the step of it last answered; 0: the whole event
     offered_event: str = ""     # the event a service answered on its own belongs to
-    # the service a refusal suggested first, or the one service a clarifying question put to the citizen:
-    # "能给多少" after it is read about it, saying so (the citizen never confirmed it)
+    # a service named but not answered about: the one a refusal suggested first, the one service a clarifying
+    # question put to the citizen, or the one talked about before a refused turn; "能给多少" after it is read
+    # about it, saying so (the citizen never confirmed it)
     tentative_id: str = ""
     tentative_title: str = ""
 

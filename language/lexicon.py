@@ -134,8 +134,10 @@ class Lexicon:
         """Cached `tokens` as a set, for scoring the same sentences again and again."""
         return frozenset(self.tokens(text))
 
-    def expand(self, text: str) -> str:
-        """The question with the canonical wording of each synonym group appended (for dense search)."""
+    def expand(self, text: str, also: tuple[str, ...] = ()) -> str:
+        """The question with the canonical wording of each synonym group appended (for dense search), and the
+        words `also` that it says in other wordings."""
         text = normalize(text)
         extra = [self.groups[g][0] for g in self.synonym_groups(text) if self.groups[g][0] not in text]
+        extra += [w for w in also if w not in text and w not in extra]
         return f"{text}（{' '.join(extra)}）" if extra else text

@@ -63,7 +63,8 @@ def separated_words(text: str, named: Callable[[str], bool], known: Callable[[st
     found = []
     for m in language_data().pattern("separable").finditer(text):
         head, tail, typed = m.group("head"), m.group("tail"), m.group(0)
-        for joined, split in ((head + tail, typed), (head + tail[:1], typed[:-1]))[: len(tail)]:
+        readings = [(head + tail, typed)] + ([(head + tail[0], typed[:-1])] if len(tail) == 2 else [])
+        for joined, split in readings:
             if named(joined) and not known(split):
                 found.append((split, joined))
                 break

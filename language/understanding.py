@@ -33,8 +33,8 @@ class Vocabulary:
     places: frozenset[str]
     sounds: dict[str, str]          # pinyin key → the one known word with that sound
     idf: dict[str, float]           # every token the knowledge base uses → its rarity
-    initials: dict[str, str] = field(default_factory=dict)  # pinyin initials → the word meant (sfz → 身份证)
-    names: frozenset[str] = frozenset()  # words services are named with: the lexicon's and guides' names'
+    initials: dict[str, str]        # pinyin initials → the word meant (sfz → 身份证)
+    names: frozenset[str]           # words services are named with: the lexicon's and those of guides' names
 
     def seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -126,10 +126,9 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     asking = " ".join(asking_clauses(lexical_q) + said)
     lexical_q = " ".join([lexical_q, *said])
     detail = lexicon.tokens(_subject_text(lexical_q, lexicon))
-    dense = lexicon.expand(q if fixes else text)
     return SearchQuery(
         original=text, text=q, typos=tuple(fixes), places=tuple(named_places),
-        tokens=tuple(lexicon.tokens(lexical_q)), dense_text=f"{dense}（{' '.join(said)}）" if said else dense,
+        tokens=tuple(lexicon.tokens(lexical_q)), dense_text=lexicon.expand(q if fixes else text, tuple(said)),
         aspect=aspect,
         subject_words=tuple(subject),
         subject_tokens=frozenset(detail) if aspect != "general" else None, detail_tokens=frozenset(detail),
