@@ -313,6 +313,9 @@ class Assistant:
         if guide_hit is not None:
             # and by a guide close behind, rather than by the policy it is carried out under
             record, top = self.index.record(guide_hit.record_id), replace(guide_hit, score=top.score)
+        if elsewhere := self._rules_elsewhere(q, record):
+            state.topic_id = state.topic_title = ""
+            return self._refusal(q, hits, elsewhere)
         if record.kind == "guide" or (record.kind == "faq" and record.related_guide):
             guide_id = record.id if record.kind == "guide" else record.related_guide
             guide = self.index.record(guide_id)
@@ -415,7 +418,8 @@ class Assistant:
         for city, _ in q.jurisdictions:
             text = text.replace(city, " ")
         words = content_words(text, q.vocabulary.lexicon)
-        if record is None or any(len(w) >= 2 and not is_question_word(w) and not q.vocabulary.knows(w) for w in words):
+        if record is None or any(len(w) >= 2 and not is_question_word(w) and not q.vocabulary.knows(w) for w in words) \
+                or self._rules_elsewhere(q, record):
             return None
         state.options, state.pending_aspect = [], "general"
         guide_id = record.id if record.kind == "guide" else getattr(record, "related_guide", "")
@@ -506,11 +510,22 @@ class Assistant:
         body = normalize(full_text(record)) if q.jurisdictions else ""
         return [full for full, name in q.jurisdictions if name not in body]
 
-    def _refusal(self, q: ParsedQuery, hits: list[RecordHit]) -> Answer:
+    @staticmethod
+    def _rules_elsewhere(q: ParsedQuery, record: ServiceGuide | Policy | FAQ) -> list[str]:
+        """Places whose rules the question asks about ("北京现在低保标准多少") that the record does not mention:
+        its rules are another locality's, and answering with them would mislead."""
+        body = normalize(full_text(record)) if q.places_elsewhere else ""
+        return [name for name, short in q.places_elsewhere if short not in body]
+
+    def _refusal(self, q: ParsedQuery, hits: list[RecordHit], elsewhere: list[str] | None = None) -> Answer:
         near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
                 for h in hits if h.score >= SUGGEST_MIN and h.kind != "faq"][:3]
         text = "抱歉，知识库中没有找到能回答这个问题的内容，为避免误导，暂不作答。"
+        if elsewhere:
+            places = "、".join(elsewhere)
+            text = (f"抱歉，知识库中没有找到{places}的相关规定（找到的是别处的），为避免误导，暂不作答。"
+                    f"{places}的规定请向当地政务服务部门咨询。")
         if near:
-            text += "\n您可以看看这些相关事项：" + "、".join(f"《{n['title']}》" for n in near) + "。"
+            text += f"\n{'知识库中的' if elsewhere else '您可以看看这些'}相关事项：" + "、".join(f"《{n['title']}》" for n in near) + "。"
         text += f"\n如需人工帮助，请拨打政务服务便民热线 {self.hotline}。您的问题已记录，我们会据此完善服务。"
         return Answer("", "", "refused", text, suggestions=near, aspect=q.aspect)

@@ -29,7 +29,7 @@ def _automaton() -> ahocorasick.Automaton:
         for row in csv.DictReader(fh):
             code, name = row["adcode"], row["name"]
             levels = {code[:2]} | ({code[:4]} if code[2:4] != "00" else set()) | ({code[:6]} if code[4:6] != "00" else set())
-            short = _short(name)
+            short = short_name(name)
             county = code[4:6] != "00"
             for form in {name} | ({short} if not county or rarity.get(short, 99.0) >= SHORT_FORM_MIN_IDF else set()):
                 if len(form) >= 2:
@@ -49,24 +49,31 @@ def _general_idf() -> dict[str, float]:
             if len(parts) == 2}
 
 
-def _short(name: str) -> str:
+def short_name(name: str) -> str:
+    """广州市 → 广州, 通州区 → 通州: the name without its administrative suffix."""
     for suffix in _SUFFIXES:
         if name.endswith(suffix) and len(name) - len(suffix) >= 2:
             return name[: -len(suffix)]
     return name
 
 
+def places_named(text: str) -> list[tuple[int, str, frozenset[str]]]:
+    """(start, name, adcode prefixes) of each place the text names, in order; the longest name wins where names
+    overlap (南京西路 is not 南京 and 西路)."""
+    found: list[tuple[int, int, str, frozenset[str]]] = []
+    for end, (form, codes) in _automaton().iter(text):
+        found.append((end - len(form) + 1, end, form, codes))
+    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
+    named: list[tuple[int, str, frozenset[str]]] = []
+    last_end = -1
+    for start, end, form, codes in found:
+        if start > last_end:
+            named.append((start, form, codes))
+            last_end = end
+    return named
+
+
 def regions_in(text: str) -> frozenset[str]:
     """Adcode prefixes of the places the text names (province "13", city "1305", district "130503"), with
-    every level above them; the longest name wins where names overlap (南京西路 is not 南京 and 西路)."""
-    found: list[tuple[int, int, frozenset[str]]] = []
-    for end, (form, codes) in _automaton().iter(text):
-        found.append((end - len(form) + 1, end, codes))
-    found.sort(key=lambda f: (f[0], -(f[1] - f[0])))
-    codes: set[str] = set()
-    last_end = -1
-    for start, end, named in found:
-        if start > last_end:
-            codes |= named
-            last_end = end
-    return frozenset(codes)
+    every level above them."""
+    return frozenset(code for _, _, codes in places_named(text) for code in codes)

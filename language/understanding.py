@@ -18,7 +18,7 @@ from language.aspects import (aspects_asked, asks_about_document, detect_aspect,
 from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
-from language.regions import regions_in
+from language.regions import places_named, regions_in, short_name
 from language.spelling import abbreviations, misspellings, separated_words
 from language.text import normalize
 
@@ -85,6 +85,7 @@ class ParsedQuery:
     figures: frozenset[str]
     places: list[str]               # the knowledge base's places named, longest first
     jurisdictions: list[tuple[str, str]]  # provinces and cities named ("广州市", "广州")
+    places_elsewhere: list[tuple[str, str]]  # other places whose rules it asks about ("北京现在低保标准多少")
     starts_like_follow_up: bool     # "那…", "还有…"
     asks_if_required: bool          # "需要带身份证吗": whether the service talked about needs a document
     about_residence: bool           # "不是本地户口呢": a circumstance of the asker, not a service
@@ -172,10 +173,30 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
         places=sorted({p for p in vocabulary.places if p in normalize(text)}, key=len, reverse=True),
         jurisdictions=[(m.group(0), m.group(1)) for m in map(jurisdiction.fullmatch, dict.fromkeys(lexicon.cut(text)))
                        if m],
+        places_elsewhere=places_asked_about(text, vocabulary),
         starts_like_follow_up=bool(data.pattern("follow_up.start").match(text)),
         asks_if_required=bool(data.pattern("follow_up.requires").match(text)),
         about_residence=bool(data.pattern("follow_up.residence").search(text)),
         option_number=int(option.group(1)) if option else None)
+
+
+def places_asked_about(text: str, vocabulary: Vocabulary) -> list[tuple[str, str]]:
+    """(name, short name) of each place outside the knowledge base whose rules a clause asks about: the place
+    opens the clause ("北京现在低保标准多少", "上海落户积分要多少分"). Not where the asker comes from ("四川户口…",
+    `elsewhere.origin` in patterns.yml), is ("在深圳上班…") or goes ("去香港玩…"), and nothing when the text
+    also names this knowledge base's places or says "here" (`elsewhere.here`)."""
+    data = language_data()
+    normalized = normalize(text)
+    if any(p in normalized for p in vocabulary.places) or data.pattern("elsewhere.here").search(normalized):
+        return []
+    lead, origin = data.pattern("elsewhere.lead"), data.pattern("elsewhere.origin")
+    found = []
+    for clause in data.pattern("clause_break").split(normalized):
+        start = lead.match(clause).end()
+        for at, name, _ in places_named(clause):
+            if at == start and not origin.match(clause[at + len(name):]):
+                found.append((name, short_name(name)))
+    return list(dict.fromkeys(found))
 
 
 def subject_words(normalized: str, lexicon: Lexicon) -> list[str]:

@@ -155,6 +155,16 @@ def test_a_service_named_for_the_other_side_of_a_contrast_is_pointed_to_not_answ
     assert assistant.ask("职工养老保险怎么转移").citations[0].record_id == "g-pension-transfer"
 
 
+@pytest.mark.parametrize("question, other", [("电动自行车上牌去哪上 要钱吗", "g-vehicle-registration"),
+                                             ("个体户要变更经营范围 怎么弄", "g-individual-business"),
+                                             ("学生公交卡怎么办 坐车打几折", "faq-senior-bus")])
+def test_a_look_alike_service_of_the_other_kind_is_not_answered(assistant, question, other):
+    """e-bikes are no 机动车, a 变更 no 设立, a student no 老年人 (contrasts.txt): the look-alike is not cited."""
+    answer = assistant.ask(question)
+    assert not answer.answered and other not in [c.record_id for c in answer.citations]
+    assert assistant.ask("新买的小汽车怎么上牌").citations[0].record_id == "g-vehicle-registration"
+
+
 @pytest.mark.parametrize("turns", CONVERSATIONS, ids=[c[0][0] for c in CONVERSATIONS])
 def test_follow_up_questions_keep_their_context(assistant, turns):
     session = None
@@ -368,10 +378,27 @@ def test_a_follow_up_after_an_acknowledgement_keeps_its_context(assistant):
 
 
 def test_an_answer_about_another_city_says_it_gives_local_rules(assistant):
-    elsewhere = assistant.ask("广州市办护照要带什么材料")
+    elsewhere = assistant.ask("我想在广州市办护照 要带什么材料")
     assert elsewhere.answered and any("没有提到广州市" in n and "当地规定" in n for n in elsewhere.notices)
     for question in ("示例市办护照要带什么材料", "浙江省的社保卡能在示例市用吗", "东湖区办护照要带什么材料"):
         assert not any("当地规定" in n for n in assistant.ask(question).notices), question
+
+
+@pytest.mark.parametrize("question, place", [("北京现在低保标准多少", "北京"), ("上海落户积分要多少分", "上海"),
+                                             ("北京的低保一个月多少钱", "北京")])
+def test_another_citys_rules_are_not_answered_with_ours(assistant, question, place):
+    answer = assistant.ask(question)
+    assert answer.decision == "refused" and f"没有找到{place}的相关规定" in answer.answer and "知识库中的相关事项" in answer.answer
+
+
+@pytest.mark.parametrize("question, record", [
+    ("香港个人游 一次能待几天", "g-hk-macao-permit"),             # the record speaks of 香港
+    ("四川户口 在示例市能办居住证吗", "g-residence-permit"),      # where the asker comes from
+    ("湖南的驾照快到期了 在这边能换吗", "g-driving-license-renew"),  # asked about here
+])
+def test_a_place_named_for_another_reason_is_still_answered(assistant, question, record):
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == record
 
 
 def test_long_and_hostile_input_is_handled(assistant):
