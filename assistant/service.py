@@ -412,8 +412,12 @@ class Assistant:
         """A clarifying question with a single option asks nothing: answer from that record, saying that it is
         only the closest match. None when there is more than one option, or when the question holds a word the
         knowledge base never uses ("二手车过户" is close to 二手房过户, but about something else). A city named
-        ("广州市办护照…") is no such word: the answer says the knowledge base gives its own locality's rules."""
+        ("广州市办护照…") is no such word: the answer says the knowledge base gives its own locality's rules.
+        Nor a notice: it is found for a passage, not for a service, and one found with so little certainty is a
+        guess at the passage (NCP colloquial dev: of those answered so, none right)."""
         record = self.index.record(asked.options[0]["record_id"]) if len(asked.options) == 1 else None
+        if record is not None and record.kind == "policy":
+            return None
         text = q.search.text
         for city, _ in q.jurisdictions:
             text = text.replace(city, " ")
@@ -510,11 +514,18 @@ class Assistant:
         body = normalize(full_text(record)) if q.jurisdictions else ""
         return [full for full, name in q.jurisdictions if name not in body]
 
-    @staticmethod
-    def _rules_elsewhere(q: ParsedQuery, record: ServiceGuide | Policy | FAQ) -> list[str]:
-        """Places whose rules the question asks about ("北京现在低保标准多少") that the record does not mention:
-        its rules are another locality's, and answering with them would mislead."""
-        body = normalize(full_text(record)) if q.places_elsewhere else ""
+    def _rules_elsewhere(self, q: ParsedQuery, record: ServiceGuide | Policy | FAQ) -> list[str]:
+        """Places whose rules the question asks about ("北京现在低保标准多少") that a record declaring where it
+        applies (适用地区; a FAQ: its guide's) neither applies to nor mentions: its rules are another locality's,
+        and answering with them would mislead. A record that declares no region (a notice in a corpus of many
+        places' notices, which often says only "本市") is never judged so."""
+        if not q.places_elsewhere:
+            return []
+        guide = self.index.record(record.related_guide) if isinstance(record, FAQ) and record.related_guide else None
+        region = record.region or (guide.region if guide is not None else "")
+        if not region:
+            return []
+        body = normalize(region + full_text(record))
         return [name for name, short in q.places_elsewhere if short not in body]
 
     def _refusal(self, q: ParsedQuery, hits: list[RecordHit], elsewhere: list[str] | None = None) -> Answer:

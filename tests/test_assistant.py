@@ -155,6 +155,13 @@ def test_a_service_named_for_the_other_side_of_a_contrast_is_pointed_to_not_answ
     assert assistant.ask("职工养老保险怎么转移").citations[0].record_id == "g-pension-transfer"
 
 
+def test_a_notice_found_with_little_certainty_is_not_quoted(assistant):
+    """The only candidate is the 带押过户 notice, below the answer threshold: a passage quoted from it would be a
+    guess (a single service guide so found is answered; a notice is not)."""
+    answer = assistant.ask("公司想换法人 变更登记要啥材料")
+    assert not answer.answered and not answer.citations
+
+
 @pytest.mark.parametrize("question, other", [("电动自行车上牌去哪上 要钱吗", "g-vehicle-registration"),
                                              ("个体户要变更经营范围 怎么弄", "g-individual-business"),
                                              ("学生公交卡怎么办 坐车打几折", "faq-senior-bus")])
