@@ -138,7 +138,10 @@ class LifeEvents:
         n = next(s.n for s in laid_out.steps if s.guide_id == guide_id)
         others = [s.title for s in laid_out.steps if s.n != n]
         if state.offered_event != event.id:      # said once a conversation, not after every follow-up
-            answer.notices.append(f"这是“{event.title}”的第{n}步，还需要：{'、'.join(others)}。"
+            # "四川户口能办居住证吗" may have nothing to do with a child starting school: say when it would
+            told = (current is not None and current.id == event.id) or (stated is not None and stated.event.id == event.id)
+            when = f"如果您是为“{event.situations[0]}”办理，" if event.situations and not told else ""
+            answer.notices.append(f"{when}这是“{event.title}”的第{n}步，还需要：{'、'.join(others)}。"
                                   f"想一次看全部步骤和合并的材料清单，可以问“{event.title}要办哪些”。")
         answer.event = {**laid_out.as_dict(), "role": "offer", "step": n}
         state.event_id, state.event_step, state.offered_event = "", 0, event.id

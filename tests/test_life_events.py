@@ -206,6 +206,14 @@ def test_a_service_that_belongs_to_an_event_is_answered_and_offers_the_event(ass
 
 
 @pytest.mark.slow
+def test_an_event_the_question_does_not_speak_of_is_offered_only_for_its_situation(assistant):
+    """居住证 is the first step of 教育入学一件事, but a migrant worker asking about it may have no child at school."""
+    answer = assistant.ask("四川户口 在示例市能办居住证吗")
+    assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
+    assert any(n.startswith("如果您是为“孩子上小学”办理，这是“教育入学一件事”的第1步") for n in answer.notices)
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("question, guide", [
     ("身份证丢了怎么补办", "g-id-card-renew"),
     ("结婚登记要带什么", "g-marriage-registration"),
