@@ -114,7 +114,8 @@ class HybridRetriever:
                 self._relevance = RelevanceFeatures(tables, self.index.lexicon, self._record_sentences)
                 self._evidence = PolicyEvidence(self._title_and_text)
                 self._vocabulary = Vocabulary(self.index.lexicon, frozenset(tables.places), tables.sound_words,
-                                              tables.idf, tables.initial_words, tables.named_words)
+                                              tables.idf, tables.initial_words, tables.named_words,
+                                              tables.everyday_sounds)
                 self._tables, self._generation = tables, generation
         return self._tables
 

@@ -18,10 +18,12 @@ from indexing.lexical import BM25Index
 from language.aspects import quantities_asked
 from language.data import language_data
 from language.lexicon import Lexicon
-from language.spelling import known_initials, known_sounds
+from language.spelling import everyday_sounds, known_initials, known_sounds
 from language.text import normalize, pinyin_key
 
-FORMAT = 8  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
+# an everyday word used in this many chunks is one a mistyped sound may stand for (教税 → 缴税)
+EVERYDAY_WORD_CHUNKS = 5
+FORMAT = 10  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
 
 
 @dataclass
@@ -54,6 +56,7 @@ class RecordTables:
     faq_tokens: dict[int, list[tuple[frozenset[str], frozenset[str]]]]  # (tokens, figures asked) per phrasing
     bigram_postings: dict[str, list[int]]
     sound_words: dict[str, str]
+    everyday_sounds: dict[str, str]
     initial_words: dict[str, str] = field(default_factory=dict)  # pinyin initials → the word (sfz → 身份证)
     named_words: frozenset[str] = frozenset()  # the lexicon's words and those of guides' names
     titles: list[str] = field(default_factory=list)  # normalised, in record order; filled on first use
@@ -164,10 +167,12 @@ def build_tables(index: KnowledgeIndex) -> RecordTables:
         idf=idf, chunk_bm25=chunk_bm25, record_bm25=BM25Index(per_record, k1=1.2, b=0.75), meta=meta,
         places=_places(lexicon, meta), is_guide=np.array([k == "guide" for k in kinds]),
         is_policy=np.array([k == "policy" for k in kinds]), name_table={}, sound_table={}, region_values=[],
-        region_of=np.zeros(0, dtype=np.int64), faq_phrasings=[], faq_tokens={}, bigram_postings={}, sound_words={})
+        region_of=np.zeros(0, dtype=np.int64), faq_phrasings=[], faq_tokens={}, bigram_postings={}, sound_words={},
+        everyday_sounds={})
     _fill_query_tables(tables, lexicon)
     words = _named_words(lexicon, meta)
     tables.sound_words = known_sounds(words)
+    tables.everyday_sounds = everyday_sounds(df, lexicon.is_word, EVERYDAY_WORD_CHUNKS, tables.sound_words)
     tables.initial_words, tables.named_words = known_initials(words, idf), frozenset(words)
     return tables
 

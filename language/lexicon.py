@@ -35,6 +35,7 @@ class Lexicon:
         self.stopwords = self.data.words("stop")
         self._question_chars = self.data.words("question_char")
         self._jieba = jieba.Tokenizer()
+        self._pairs_in_words: frozenset[str] | None = None
         self.groups: list[list[str]] = []
         self.places: list[str] = []
         self.dictionary_words: list[str] = []
@@ -85,6 +86,24 @@ class Lexicon:
     def cut(self, text: str) -> list[str]:
         """jieba's precise-mode words (no overlapping sub-words, punctuation dropped), for labels people read."""
         return [tok for tok in (t.strip() for t in self._jieba.cut(text)) if tok and not _PUNCT.fullmatch(tok)]
+
+    def dictionary_cut(self, text: str) -> list[str]:
+        """jieba's words from its dictionary alone: no guessing of unknown words, which would make words of typos."""
+        return [tok for tok in (t.strip() for t in self._jieba.cut(text, HMM=False)) if tok and not _PUNCT.fullmatch(tok)]
+
+    def is_word(self, text: str) -> bool:
+        """Whether jieba's dictionary (with the government user dictionary) holds the text as a word."""
+        self._jieba.check_initialized()
+        return self._jieba.FREQ.get(text, 0) > 0
+
+    def within_words(self, pair: str) -> bool:
+        """Whether the character pair occurs inside a dictionary word of three or more characters (多远 in 多远处):
+        such a pair is language, not a typo."""
+        if self._pairs_in_words is None:
+            self._jieba.check_initialized()
+            self._pairs_in_words = frozenset(w[i : i + 2] for w, n in self._jieba.FREQ.items() if n > 0 and len(w) >= 3
+                                             for i in range(len(w) - 1))
+        return pair in self._pairs_in_words
 
     def bigrams(self, text: str) -> list[str]:
         """Overlapping character bigrams of each run of Chinese characters, prefixed to keep them apart from words.

@@ -19,7 +19,7 @@ from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
 from language.regions import places_named, regions_in, short_name
-from language.spelling import abbreviations, misspellings, separated_words
+from language.spelling import Everyday, abbreviations, misspellings, separated_words
 from language.text import normalize
 
 
@@ -35,6 +35,7 @@ class Vocabulary:
     idf: dict[str, float]           # every token the knowledge base uses → its rarity
     initials: dict[str, str]        # pinyin initials → the word meant (sfz → 身份证)
     names: frozenset[str]           # words services are named with: the lexicon's and those of guides' names
+    everyday: dict[str, str]        # pinyin key → an everyday word the knowledge base uses often (缴税, 预约)
 
     def seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -114,7 +115,9 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     q = normalize(text)
     fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows)
              + separated_words(q, vocabulary.names.__contains__, vocabulary.idf.__contains__)
-             + misspellings(q, vocabulary.sounds, vocabulary.seen)) if spelling else []
+             + misspellings(q, vocabulary.sounds, vocabulary.seen,
+                             Everyday(vocabulary.everyday, lexicon.dictionary_cut, lexicon.is_word,
+                                      lexicon.within_words))) if spelling else []
     for typed, meant in fixes:
         q = q.replace(typed, meant)
     named_places = [p for p in vocabulary.places if p in q]

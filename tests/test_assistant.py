@@ -542,6 +542,12 @@ def test_pinyin_initials_are_read_as_the_knowledge_bases_word(assistant, questio
     assert service in (cited.id, getattr(cited, "related_guide", ""))
 
 
+def test_an_everyday_word_mistyped_by_sound_is_read_as_meant(assistant):
+    """预约 names no service, but the knowledge base uses it often: 预月 is read as it."""
+    answer = assistant.ask("出入境那边周末能预月不")
+    assert any("“预月”按“预约”理解" in n for n in answer.notices), answer.notices
+
+
 def test_a_word_split_by_a_measure_word_is_read_whole(assistant):
     """转个学 is 转学 (a separable verb) when 转学 names a service; "一个月" stays a month, "个体户" a word."""
     answer = assistant.ask("想给孩子转个学")
@@ -551,7 +557,7 @@ def test_a_word_split_by_a_measure_word_is_read_whole(assistant):
 
 @pytest.mark.parametrize("question", ["宝宝报户口当天能办好吗", "调研时强调了什么", "残疾证弄丢了补办要重新鉴定吗",
                                       "工资不发怎么办", "thank you very much 翻译成中文是啥", "低保一个月能领多少",
-                                      "办个体户要什么材料"])
+                                      "办个体户要什么材料", "我老公能替我去办不", "电费打几折", "工位之间要隔多远"])
 def test_correct_words_are_left_alone(assistant, question):
     assert not any("理解" in n for n in assistant.ask(question).notices)
 
