@@ -101,9 +101,11 @@ class Assistant:
         return CONFIRM_MIN if fitted is None else fitted
 
     def warm_up(self) -> None:
-        """Load the model and the lexical index now, so the first citizen does not wait for them."""
+        """Load the model, the lexical index and the dictionary's word pairs (read for typos) now, so the first
+        citizen does not wait for them."""
         if self.index.hashes():
             self.retriever.search("办理")
+            self.index.lexicon.within_words("办理")
 
     def ask(self, question: str, session_id: str | None = None, channel: str = "cli") -> Answer:
         """Raises EmptyQuestion for input with nothing to answer (nothing is logged then)."""
