@@ -280,8 +280,13 @@ class Assistant:
             return self._answer_only_option(q, hits, state, asked) or self._affirm(asked, state)
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
-        if (chosen is None and top is not None and confirm_min <= top.score < answer_min
-                and self._sibling_answers(top, hits[1:3])):
+        sure = self._sure_sibling(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
+            else None
+        if sure is not None:
+            # the service is sure: a plausible guide answers in full, an improbable one gives way to the sure record
+            top = replace(top if top.score >= confirm_min else sure, score=self.answer_min(sure.kind))
+        elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
+                and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             asked = self._ask_which(q, hits, state, confirm_min, not_found)
@@ -340,17 +345,19 @@ class Assistant:
         """The guide a record belongs to: itself, or a FAQ's guide ("" for a policy or a FAQ without one)."""
         return record_id if kind == "guide" else getattr(self.index.record(record_id), "related_guide", "")
 
-    def _sibling_answers(self, top: RecordHit, others: list[RecordHit]) -> bool:
-        """Whether a record of the same service as the top one, just below it, is a sure match: "看病的钱怎么报销"
-        is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on when the money arrives."""
+    def _sure_sibling(self, top: RecordHit, others: list[RecordHit]) -> RecordHit | None:
+        """A record of the same service as the top one, just below it, that is a sure match: "看病的钱怎么报销"
+        is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on when the money arrives;
+        "辞职回老家了 公积金能全取出来吗" is an improbable one for 销户提取 put first, a sure one for its FAQ."""
         service = self._service_of(top.record_id, top.kind)
-        if not service:
-            return False
-        if any(h.score >= self.answer_min(h.kind) and self._service_of(h.record_id, h.kind) == service for h in others):
-            return True
-        # in the learned order: every other probable record is of the same service, so there is nothing to ask
+        return next((h for h in others if service and h.score >= self.answer_min(h.kind)
+                     and self._service_of(h.record_id, h.kind) == service), None)
+
+    def _only_service_probable(self, top: RecordHit, others: list[RecordHit]) -> bool:
+        """In the learned order, every other probable record is of the top one's service: nothing to ask."""
+        service = self._service_of(top.record_id, top.kind)
         probable = [h for h in others if h.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR]
-        return "order" in top.features and bool(probable) and all(
+        return bool(service) and "order" in top.features and bool(probable) and all(
             self._service_of(h.record_id, h.kind) == service for h in probable)
 
     @staticmethod

@@ -135,6 +135,12 @@ def test_a_plausible_match_is_answered_when_its_own_faq_is_a_sure_one(assistant)
     assert answer.answered and answer.citations[0].record_id == "g-medical-reimburse"
 
 
+def test_a_sure_faq_answers_for_its_service_when_the_guide_put_first_is_improbable(assistant):
+    """The learned order puts 销户提取 first; only its FAQ on leaving a job is a sure match, so it answers."""
+    answer = assistant.ask("辞职回老家了 公积金能全取出来吗")
+    assert answer.answered and answer.citations[0].record_id == "faq-hpf-close-resign"
+
+
 def test_a_follow_up_the_services_own_faq_answers_gets_that_faq(assistant):
     """The guide's title would outrank its FAQ in a search for both; the FAQ is what was asked."""
     first = assistant.ask("公积金贷款怎么申请")
@@ -164,12 +170,16 @@ def test_a_notice_found_with_little_certainty_is_not_quoted(assistant):
 
 @pytest.mark.parametrize("question, other", [("电动自行车上牌去哪上 要钱吗", "g-vehicle-registration"),
                                              ("个体户要变更经营范围 怎么弄", "g-individual-business"),
-                                             ("学生公交卡怎么办 坐车打几折", "faq-senior-bus")])
+                                             ("学生公交卡怎么办 坐车打几折", "faq-senior-bus"),
+                                             ("我是灵活就业的 医保一个月交多少", "g-pension-flexible"),
+                                             ("孩子上幼儿园怎么报名", "g-school-enrollment")])
 def test_a_look_alike_service_of_the_other_kind_is_not_answered(assistant, question, other):
-    """e-bikes are no 机动车, a 变更 no 设立, a student no 老年人 (contrasts.txt): the look-alike is not cited."""
+    """e-bikes are no 机动车, a 变更 no 设立, a student no 老年人, 医保 no 养老, 幼儿园 no 小学 (contrasts.txt):
+    the look-alike is not cited."""
     answer = assistant.ask(question)
     assert not answer.answered and other not in [c.record_id for c in answer.citations]
     assert assistant.ask("新买的小汽车怎么上牌").citations[0].record_id == "g-vehicle-registration"
+    assert assistant.ask("灵活就业交了养老 医保是不是也一块交上了").citations[0].record_id == "g-pension-flexible"
 
 
 @pytest.mark.parametrize("turns", CONVERSATIONS, ids=[c[0][0] for c in CONVERSATIONS])
