@@ -213,7 +213,9 @@ class HybridRetriever:
         else:
             parts = (_z(lex), _z(dense), _z(t.record_bm25.scores(list(query.tokens))))
             fused = parts[0] + config.dense * parts[1] + config.record * parts[2]
-        title_hits = t.title_hits(q) | t.short_name_hits(query.subject_words, self.index.lexicon)
+        # a story names a service by a short form in the clause that asks ("…孩子明年要上学，居住证怎么办")
+        title_hits = (t.title_hits(q) | t.short_name_hits(query.subject_words, self.index.lexicon)
+                      | t.short_name_hits(query.asking_subject_words, self.index.lexicon))
         ranking = Ranking(query, t, self.index.lexicon, config, fused, title_hits)
         fused = adjust(ranking)
 

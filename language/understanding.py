@@ -69,6 +69,7 @@ class SearchQuery:
     detail_tokens: frozenset[str] = frozenset()  # tokens once the aspect wording and its filler are set aside
     asking_text: str = ""           # the clauses that ask, as embedded for a second, focused dense search
     said: tuple[str, ...] = ()      # words it says in other wordings ("帮他领" says 代办), searched for too
+    asking_subject_words: tuple[str, ...] = ()  # subject_words of the clauses that ask ("…居住证怎么办" → 居住证)
 
 
 @dataclass
@@ -140,7 +141,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         about_document=asks_about_document(q), wants_policy=bool(data.pattern("policy_intent").search(q)),
         figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
         asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking,
-        said=tuple(said))
+        said=tuple(said), asking_subject_words=tuple(subject_words(asking, lexicon)))
 
 
 def words_said(normalized: str) -> list[str]:

@@ -141,6 +141,11 @@ def test_a_sure_faq_answers_for_its_service_when_the_guide_put_first_is_improbab
     assert answer.answered and answer.citations[0].record_id == "faq-hpf-close-resign"
 
 
+def test_a_story_is_answered_for_the_service_its_asking_clause_names_by_a_short_form(assistant):
+    answer = assistant.ask("我从四川过来示例市上班半年了，租的房子，孩子明年要上学说要居住证，居住证怎么办？")
+    assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
+
+
 def test_a_follow_up_the_services_own_faq_answers_gets_that_faq(assistant):
     """The guide's title would outrank its FAQ in a search for both; the FAQ is what was asked."""
     first = assistant.ask("公积金贷款怎么申请")
@@ -220,12 +225,12 @@ def test_asking_someone_to_go_instead_is_asking_about_proxies(assistant):
 
 
 def test_a_follow_up_after_a_refusal_is_read_about_the_service_it_suggested_saying_so(assistant):
-    """The refusal named 临时救助 first: "去哪申请" next is about it, and the answer says it assumed so."""
-    first = assistant.ask("老公突然查出癌症 看病把钱花光了 有啥救助没")
-    assert first.decision == "refused" and first.suggestions[0]["record_id"] == "g-temporary-assistance"
-    answer = assistant.ask("去哪申请", session_id=first.session_id)
-    assert answer.answered and answer.citations[0].record_id == "g-temporary-assistance"
-    assert any("《临时救助》" in n for n in answer.notices)
+    """The refusal named 养老保险关系转移 first: "去哪办" next is about it, and the answer says it assumed so."""
+    first = assistant.ask("养老保险转过来一般多久 我等好久了")
+    assert first.decision == "refused" and first.suggestions[0]["record_id"] == "g-pension-transfer"
+    answer = assistant.ask("去哪办", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-pension-transfer"
+    assert any("《职工基本养老保险关系转移接续》" in n for n in answer.notices)
 
 
 def test_a_follow_up_after_a_confirming_question_is_about_the_service_put_to_the_citizen(assistant):
