@@ -280,11 +280,12 @@ class Assistant:
             return self._answer_only_option(q, hits, state, asked) or self._affirm(asked, state)
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
-        sure = self._sure_sibling(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
+        sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
             else None
         if sure is not None:
-            # the service is sure: a plausible guide answers in full, an improbable one gives way to the sure record
-            top = replace(top if top.score >= confirm_min else sure, score=self.answer_min(sure.kind))
+            # the service is sure: a plausible guide answers in full, an improbable one gives way to the most
+            # probable record of its service
+            top = replace(top if top.score >= confirm_min else sure, score=answer_min)
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
@@ -345,13 +346,20 @@ class Assistant:
         """The guide a record belongs to: itself, or a FAQ's guide ("" for a policy or a FAQ without one)."""
         return record_id if kind == "guide" else getattr(self.index.record(record_id), "related_guide", "")
 
-    def _sure_sibling(self, top: RecordHit, others: list[RecordHit]) -> RecordHit | None:
-        """A record of the same service as the top one, just below it, that is a sure match: "看病的钱怎么报销"
-        is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on when the money arrives;
-        "辞职回老家了 公积金能全取出来吗" is an improbable one for 销户提取 put first, a sure one for its FAQ."""
+    def _sure_service(self, top: RecordHit, others: list[RecordHit]) -> RecordHit | None:
+        """The most probable record of the top one's service when its records just below it make the service sure,
+        though no one of them may be: "看病的钱怎么报销" is only a plausible match for 医疗费用手工（零星）报销, but
+        a sure one for its FAQ on when the money arrives; "养老保险转过来要多久啊" is 0.40 for the guide and 0.31
+        for its FAQ on how long a transfer takes. Each record's probability is that it answers if put first, and
+        any of them answering means the service does, so they add up. Unless one of them is plausible alone, the
+        guide answers: it covers the whole service, a FAQ only its special case."""
         service = self._service_of(top.record_id, top.kind)
-        return next((h for h in others if service and h.score >= self.answer_min(h.kind)
-                     and self._service_of(h.record_id, h.kind) == service), None)
+        same = [top] + [h for h in others if service and self._service_of(h.record_id, h.kind) == service]
+        if len(same) < 2 or sum(h.score for h in same) < self.answer_min(top.kind):
+            return None
+        best = max(same, key=lambda h: h.score)
+        guide = next((h for h in same if h.kind == "guide"), best)
+        return best if best.score >= self.confirm_min(best.kind) else guide
 
     def _only_service_probable(self, top: RecordHit, others: list[RecordHit]) -> bool:
         """In the learned order, every other probable record is of the top one's service: nothing to ask."""

@@ -225,12 +225,19 @@ def test_asking_someone_to_go_instead_is_asking_about_proxies(assistant):
 
 
 def test_a_follow_up_after_a_refusal_is_read_about_the_service_it_suggested_saying_so(assistant):
-    """The refusal named 养老保险关系转移 first: "去哪办" next is about it, and the answer says it assumed so."""
-    first = assistant.ask("养老保险转过来一般多久 我等好久了")
-    assert first.decision == "refused" and first.suggestions[0]["record_id"] == "g-pension-transfer"
-    answer = assistant.ask("去哪办", session_id=first.session_id)
+    """The refusal named 临时救助 first: "去哪申请" next is about it, and the answer says it assumed so."""
+    first = assistant.ask("老公突然查出癌症 看病把钱花光了 政府能帮帮忙不")
+    assert first.decision == "refused" and first.suggestions[0]["record_id"] == "g-temporary-assistance"
+    answer = assistant.ask("去哪申请", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-temporary-assistance"
+    assert any("《临时救助》" in n for n in answer.notices)
+
+
+def test_a_service_is_answered_when_its_records_together_are_sure_though_none_alone_is(assistant):
+    """The guide on 养老保险关系转移 and its FAQ on how long a transfer takes are each only plausible."""
+    answer = assistant.ask("养老保险转过来一般多久 我等好久了")
     assert answer.answered and answer.citations[0].record_id == "g-pension-transfer"
-    assert any("《职工基本养老保险关系转移接续》" in n for n in answer.notices)
+    assert answer.citations[0].section == "办理时限"
 
 
 def test_a_follow_up_after_a_confirming_question_is_about_the_service_put_to_the_citizen(assistant):
