@@ -218,7 +218,9 @@ def eval_fit(settings: Settings, plan: str, out: str | None, as_json: bool) -> N
     if as_json:
         print_json({"thresholds": model["thresholds"], "figures": model["figures"]})
         return
-    print(f"作答阈值 {model['thresholds']['answer']}，澄清阈值 {model['thresholds']['confirm']}（交叉验证，各集合）：")
+    kinds = {"policy": "政策文件", "service": "办事指南或问答"}
+    print("；".join(f"{kinds[k]}排第一：作答阈值 {t['answer']}，澄清阈值 {t['confirm']}"
+                   for k, t in model["thresholds"].items()) + "（交叉验证，各集合）：")
     for name, m in model["figures"].items():
         print(f"  {name:32s} " + "  ".join(f"{k}={v}" for k, v in m.items()))
 
