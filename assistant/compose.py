@@ -111,6 +111,9 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
         text = f"咨询电话：{guide.phone}"
     elif aspect == "online":
         text = f"网上办理：{guide.online}" if guide.online else "该事项暂未提供网上办理入口，请到窗口办理。"
+    if aspect == "conditions" and guide.audience:
+        # who may apply is half of whether one may ("男的能领吗" is answered by 办理对象: 女职工)
+        text = f"办理对象：{guide.audience}" + (f"\n{text}" if text else "")
     if not text:
         text = f"办事指南未列明{section}，建议拨打咨询电话{guide.phone or '12345'}确认。"
     lines = [f"【{guide.name}】{section}：", text]

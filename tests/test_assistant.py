@@ -280,6 +280,12 @@ def test_a_single_plausible_service_is_put_to_the_citizen_to_confirm_not_listed(
         assert asked.answered and asked.citations[0].record_id in ("g-vehicle-inspection", "faq-inspect-free")
 
 
+def test_a_conditions_question_is_answered_with_who_may_apply_too(assistant):
+    answer = assistant.ask("生育津贴申领要什么条件")
+    assert answer.citations[0].section == "办理条件"
+    assert "办理对象" in answer.answer and "女职工" in answer.answer and "连续缴纳" in answer.answer
+
+
 def test_an_age_asked_is_answered_with_the_sentence_giving_it(assistant):
     answer = assistant.ask("女方多少岁才可以领结婚证")
     assert answer.answered and answer.citations[0].record_id == "g-marriage-registration"
