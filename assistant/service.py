@@ -283,8 +283,7 @@ class Assistant:
         sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
             else None
         if sure is not None:
-            # the service is sure: a plausible guide answers in full, an improbable one gives way to the most
-            # probable record of its service
+            # the service is sure: the top record answers when plausible itself, else the one its service offers
             top = replace(top if top.score >= confirm_min else sure, score=answer_min)
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
