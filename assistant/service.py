@@ -468,9 +468,9 @@ class Assistant:
         its full name: "提取公积金要什么材料" (租房, 购房 or 销户提取?), "营业执照怎么办" (个体户 or 公司?)."""
         if not hits or hits[0].route == "faq" or hits[0].features.get("title"):
             return False
-        if "order" in hits[0].features:  # the learned order: the two best guides, below anything but a sure FAQ
-            if hits[0].kind == "faq" and hits[0].score >= self.answer_min("faq"):
-                return False
+        if "order" in hits[0].features:  # the learned order: the two best guides, below anything but a sure FAQ or notice
+            if hits[0].kind != "guide" and hits[0].score >= self.answer_min(hits[0].kind):
+                return False  # a sure FAQ or notice is what was asked about
             guides = [h for h in hits[:4] if h.kind == "guide"]
             if len(guides) < 2 or hits[0].score < self.confirm_min(hits[0].kind):
                 return False

@@ -141,6 +141,12 @@ def test_a_sure_faq_answers_for_its_service_when_the_guide_put_first_is_improbab
     assert answer.answered and answer.citations[0].record_id == "faq-hpf-close-resign"
 
 
+def test_a_sure_notice_is_answered_not_turned_into_a_choice_between_guides(assistant):
+    """The policy says when a break in contributions may be paid up; asking which guide was meant would not help."""
+    answer = assistant.ask("灵活就业的养老今年停了3个月 还能补上不")
+    assert answer.answered and "12月31日" in answer.answer
+
+
 def test_a_story_is_answered_for_the_service_its_asking_clause_names_by_a_short_form(assistant):
     answer = assistant.ask("我从四川过来示例市上班半年了，租的房子，孩子明年要上学说要居住证，居住证怎么办？")
     assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
