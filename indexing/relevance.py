@@ -23,6 +23,7 @@ from language.understanding import SearchQuery
 
 WINDOW = 2  # sentences: an answer and the sentence that qualifies it
 HEAD_CHARS = 150  # of a record's text, read with its title for the places it is about
+CACHED_RECORDS = 4096
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
@@ -32,6 +33,9 @@ class RelevanceFeatures:
     def __init__(self, tables: RecordTables, lexicon: Lexicon, sentences: Callable[[str], list[str]]) -> None:
         self.tables, self.lexicon, self._sentences = tables, lexicon, sentences
         self._regions: dict[str, frozenset[str]] = {}
+        self._record_windows: dict[str, list[frozenset[str]]] = {}  # tokenising a record's sentences is the cost
+        self._names: dict[str, frozenset[str]] = {}
+        self._texts: dict[str, tuple[str, str]] = {}
 
     def query_features(self, query: SearchQuery) -> dict[str, float]:
         """What does not depend on the candidate: how much of the question the knowledge base knows at all."""
@@ -46,9 +50,8 @@ class RelevanceFeatures:
         t = self.tables
         terms = {tok for tok in query.tokens if not tok.startswith("§syn") and tok in t.idf}
         asking = {tok for tok in query.asking_tokens if not tok.startswith("§syn") and tok in t.idf} or terms
-        windows = self._windows(record_id)
-        text = "".join(self._sentences(record_id))
-        letters_q, letters_text = _letters(query.text), _letters(text)
+        windows, (text, letters_text) = self._windows(record_id), self._text(record_id)
+        letters_q = _letters(query.text)
         phrasings = t.faq_tokens.get(record_index, ())
         query_tokens = set(query.tokens)
         names = self._name_tokens(record_id)
@@ -58,12 +61,11 @@ class RelevanceFeatures:
         return {
             "region_match": float(bool(query.regions & regions)),
             "region_conflict": float(bool(query.regions) and bool(regions) and not query.regions & regions),
-            "window": max((t.idf_share(w & terms, terms) for w in windows), default=0.0),
-            "ask_window": max((t.idf_share(w & asking, asking) for w in windows), default=0.0),
+            "window": self._best_window(windows, terms),
+            "ask_window": self._best_window(windows, asking),
             # every word counts here, known or not: "护照能加急吗" asks a 加急 the passport guide never mentions
-            "detail_window": max((t.idf_share(w & detail, detail) for w in windows), default=0.0) if detail else 1.0,
-            "ask_window_all": max((t.idf_share(w & every_asked, every_asked) for w in windows), default=0.0)
-            if every_asked else 1.0,
+            "detail_window": self._best_window(windows, detail) if detail else 1.0,
+            "ask_window_all": self._best_window(windows, every_asked) if every_asked else 1.0,
             "phrasing": max((t.idf_share(toks & query_tokens, toks) for toks, _ in phrasings), default=0.0),
             "stretch": longest_shared(letters_q, letters_text) / max(len(letters_q), 1),
             "gram4": share_found(letters_q, letters_text, 4),
@@ -76,22 +78,50 @@ class RelevanceFeatures:
 
     def _name_tokens(self, record_id: str) -> frozenset[str]:
         """The tokens of a record's names (a FAQ: its guide's): words that say which service, not what about it."""
-        return frozenset().union(*(self.lexicon.token_set(n) for n in self.tables.meta[record_id].names)) \
-            if self.tables.meta[record_id].names else self.lexicon.token_set(normalize(self.tables.meta[record_id].title))
+        names = self._names.get(record_id)
+        if names is None:
+            meta = self.tables.meta[record_id]
+            names = frozenset().union(*(self.lexicon.token_set(n) for n in meta.names)) if meta.names \
+                else self.lexicon.token_set(normalize(meta.title))
+            _bounded(self._names)[record_id] = names
+        return names
 
     def _record_regions(self, record_id: str, text: str) -> frozenset[str]:
         regions = self._regions.get(record_id)
         if regions is None:
-            if len(self._regions) > 4096:
-                self._regions.clear()
-            regions = self._regions[record_id] = regions_in(normalize(self.tables.meta[record_id].title + text[:HEAD_CHARS]))
+            head = normalize(self.tables.meta[record_id].title + text[:HEAD_CHARS])
+            regions = _bounded(self._regions)[record_id] = regions_in(head)
         return regions
 
     def _windows(self, record_id: str) -> list[frozenset[str]]:
-        sets = [self.lexicon.token_set(s) for s in self._sentences(record_id)]
-        if len(sets) <= WINDOW:
-            return [frozenset().union(*sets)] if sets else []
-        return [frozenset().union(*sets[i : i + WINDOW]) for i in range(len(sets) - WINDOW + 1)]
+        windows = self._record_windows.get(record_id)
+        if windows is None:
+            sets = [self.lexicon.token_set(s) for s in self._sentences(record_id)]
+            windows = ([frozenset().union(*sets)] if sets else []) if len(sets) <= WINDOW else \
+                [frozenset().union(*sets[i : i + WINDOW]) for i in range(len(sets) - WINDOW + 1)]
+            _bounded(self._record_windows)[record_id] = windows
+        return windows
+
+    def _text(self, record_id: str) -> tuple[str, str]:
+        """A record's text, and its letters alone (normalised, no punctuation) for the stretches found verbatim."""
+        found = self._texts.get(record_id)
+        if found is None:
+            text = "".join(self._sentences(record_id))
+            found = _bounded(self._texts)[record_id] = (text, _letters(text))
+        return found
+
+    def _best_window(self, windows: list[frozenset[str]], asked: set[str]) -> float:
+        """The largest idf-weighted share of the asked words that one window holds."""
+        weights = {t: self.tables.idf.get(t, 8.0) for t in asked}
+        whole = sum(weights.values()) or 1.0
+        return max((sum(v for t, v in weights.items() if t in w) for w in windows), default=0.0) / whole
+
+
+def _bounded(cache: dict) -> dict:
+    """A per-record cache emptied when it outgrows a few thousand records (a 10,000-record index)."""
+    if len(cache) > CACHED_RECORDS:
+        cache.clear()
+    return cache
 
 
 def _letters(text: str) -> str:

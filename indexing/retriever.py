@@ -192,8 +192,11 @@ class HybridRetriever:
             chunk_lex = {int(i): float(scores[i]) for i in top}
         dense = np.zeros(n_rec, dtype=np.float32)
         chunk_dense: dict[int, float] = {}
+        asking_vector: np.ndarray | None = None
         if self.mode != "bm25":
-            vector = self.index.embedder.embed_query(query.dense_text)
+            asking = self._asking_only(query)
+            vector, *rest = self.index.embedder.embed_queries([query.dense_text, *([asking] if asking else [])])
+            asking_vector = rest[0] if rest else None
             hits = self.index.vectors.query(vector, DENSE_POOL)
             floor = min((s for _, s in hits), default=0.0) - 0.02
             dense[:] = floor
@@ -204,7 +207,7 @@ class HybridRetriever:
                     r = t.chunk_record[i]
                     dense[r] = max(dense[r], sim)
 
-        asked = self._asked_dense(query, dense, t) if self.mode != "bm25" else dense
+        asked = self._asked_dense(asking_vector, t) if asking_vector is not None else dense
         parts: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         if self.mode == "bm25":
             fused = _z(lex)
@@ -288,12 +291,15 @@ class HybridRetriever:
             out[k] = replace(hit, score=hits[k].score, fused=hits[k].fused)
         return out
 
-    def _asked_dense(self, query: SearchQuery, dense: np.ndarray, t: RecordTables) -> np.ndarray:
-        """Per record, the best cosine of its chunks with the clauses that ask alone ("换身份证能让我妈替我去办不"
-        without "我在外地读书回不来"); the whole question's when every clause asks."""
+    def _asking_only(self, query: SearchQuery) -> str | None:
+        """The clauses that ask, searched alone ("换身份证能让我妈替我去办不" without "我在外地读书回不来");
+        None when every clause asks."""
         if not query.asking_text or normalize(query.asking_text) == normalize(query.text):
-            return dense
-        vector = self.index.embedder.embed_query(self.index.lexicon.expand(query.asking_text))
+            return None
+        return self.index.lexicon.expand(query.asking_text)
+
+    def _asked_dense(self, vector: np.ndarray, t: RecordTables) -> np.ndarray:
+        """Per record, the best cosine of its chunks with the clauses that ask alone."""
         hits = self.index.vectors.query(vector, DENSE_POOL)
         asked = np.full(len(t.record_ids), min((s for _, s in hits), default=0.0) - 0.02, dtype=np.float32)
         for cid, sim in hits:

@@ -30,14 +30,20 @@ def test_prepared_model_matches_the_reference_engine(embedder):
         assert float(ours @ reference) > 0.995
 
 
-def test_query_and_passage_prompts_and_cache(embedder, tmp_path):
-    from indexing.embedder import Embedder, EmbeddingCache
-
-    cached = Embedder(embedder.model_name, tmp_path / "unused", EmbeddingCache(tmp_path / "c.sqlite")) \
-        if False else embedder
-    q = cached.embed_query("失业金怎么领")
-    p = cached.embed_passages(["失业金怎么领"])[0]
+def test_query_and_passage_prompts_and_cache(embedder):
+    q = embedder.embed_query("失业金怎么领")
+    p = embedder.embed_passages(["失业金怎么领"])[0]
     assert q.shape == (384,) and abs(float(np.linalg.norm(q)) - 1) < 1e-4
     assert float(q @ p) < 0.9999  # different prompts give different vectors
-    again = cached.embed_passages(["失业金怎么领"])[0]
+    again = embedder.embed_passages(["失业金怎么领"])[0]
     assert np.allclose(p, again)
+
+
+def test_a_question_and_its_asking_clause_embedded_together_are_embedded_as_alone(embedder, settings):
+    from indexing.embedder import Embedder
+
+    question, clause = "我在外地读书回不来，换身份证能让我妈替我去办不", "换身份证能让我妈替我去办不"
+    together = embedder.embed_queries([question, clause])
+    alone = Embedder(embedder.model_name, settings.models_dir)  # a second model: nothing remembered
+    for text, vector in zip((question, clause), together):
+        assert float(alone.embed_query(text) @ vector) > 0.9999
