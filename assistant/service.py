@@ -272,14 +272,17 @@ class Assistant:
         state.tentative_id = state.tentative_title = ""
         not_found = ("没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
-        if chosen is None and self._should_clarify(hits):
-            # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
-            named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
-            asked = self._ask_which(q, hits, state, self.answer_min(hits[0].kind) * 0.8,
-                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
-            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked, state)
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
+        # "身份证弄丢了 户口在老家" names 身份证: 社保卡补换, close as it is, is no option beside it
+        named_alone = chosen is None and top is not None and self._named_alone(q, top, hits[1:4])
+        choices = self._of_service(top, hits) if named_alone else hits
+        if chosen is None and self._should_clarify(hits) and not (named_alone and top.score >= answer_min):
+            # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
+            named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
+            asked = self._ask_which(q, choices, state, self.answer_min(hits[0].kind) * 0.8,
+                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
+            return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
         sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
             else None
         if sure is not None:
@@ -289,8 +292,8 @@ class Assistant:
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
-            asked = self._ask_which(q, hits, state, confirm_min, not_found)
-            return self._answer_only_option(q, hits, state, asked) or self._affirm(asked, state)
+            asked = self._ask_which(q, choices, state, confirm_min, not_found)
+            return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
         record = self.index.record(top.record_id) if top is not None and top.score >= answer_min else None
         if record is None:
             # the conversation moved on to something we cannot answer; what comes next may be about the service
@@ -455,13 +458,36 @@ class Assistant:
     def _names_one_of(self, q: ParsedQuery, records: list[tuple[str, str]]) -> bool:
         """Whether a content word of the question is part of the names of one of these (id, title) records,
         or a synonym of one."""
+        return bool(self._naming_words(q, records))
+
+    def _of_service(self, top: RecordHit, hits: list[RecordHit]) -> list[RecordHit]:
+        """The top record and the others of its service (a guide's FAQs stay options beside it)."""
+        service = self._service_of(top.record_id, top.kind)
+        return [h for h in hits if h is top or (service and self._service_of(h.record_id, h.kind) == service)]
+
+    def _named_alone(self, q: ParsedQuery, first: RecordHit, others: list[RecordHit]) -> bool:
+        """The question names the first record's service by a word none of the other services is called by,
+        and names none of them so ("身份证弄丢了 户口在四川": 身份证, and nothing only 社保卡补换 is called by):
+        there is nothing to choose."""
+        service = self._service_of(first.record_id, first.kind)
+        mine = self._naming_words(q, [(first.record_id, first.title)])
+        for h in others:
+            if service and self._service_of(h.record_id, h.kind) == service:
+                continue
+            theirs = self._naming_words(q, [(h.record_id, h.title)])
+            if not mine - theirs or theirs - mine:
+                return False
+        return bool(mine)
+
+    def _naming_words(self, q: ParsedQuery, records: list[tuple[str, str]]) -> set[str]:
+        """The content words of the question that are part of these (id, title) records' names, or synonyms."""
         names = []
         for record_id, title in records:
             record = self.index.record(record_id)
             names += [normalize(n) for n in (title, *getattr(record, "aliases", ()))]
         groups = {g for n in names for g in self.index.lexicon.synonym_groups(n)}
-        return any(any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w))
-                   for w in q.content_words if len(w) >= 2)
+        return {w for w in q.content_words if len(w) >= 2
+                and (any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w)))}
 
     def _should_clarify(self, hits: list[RecordHit]) -> bool:
         """Two guides of different services both answer, about as well, and the question names neither by

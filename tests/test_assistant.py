@@ -147,6 +147,14 @@ def test_a_sure_notice_is_answered_not_turned_into_a_choice_between_guides(assis
     assert answer.answered and "12月31日" in answer.answer
 
 
+def test_a_service_the_question_names_is_not_offered_beside_one_it_does_not_name(assistant):
+    """The social security card guide is close (补办, 身份证 among its materials), but the question names only 身份证."""
+    story = assistant.ask("身份证弄丢了 我在示例市上班 户口在湖南老家")
+    assert [o["record_id"] for o in story.options] == ["g-id-card-renew"]  # asked to affirm, not to choose
+    fee = assistant.ask("补办要多少钱", session_id=story.session_id)
+    assert fee.answered and fee.citations[0].record_id == "g-id-card-renew" and "20元" in fee.answer
+
+
 def test_a_story_is_answered_for_the_service_its_asking_clause_names_by_a_short_form(assistant):
     answer = assistant.ask("我从四川过来示例市上班半年了，租的房子，孩子明年要上学说要居住证，居住证怎么办？")
     assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
