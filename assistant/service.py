@@ -29,6 +29,7 @@ from indexing.scorers import RetrievalConfig
 from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
 from language.question import MAX_QUESTION_CHARS
+from language.regions import places_named
 from language.text import normalize
 from language.understanding import ParsedQuery, asking_clauses, content_words, is_question_word, understand
 
@@ -438,8 +439,8 @@ class Assistant:
         if record is not None and record.kind == "policy":
             return None
         text = q.search.text
-        for city, _ in q.jurisdictions:
-            text = text.replace(city, " ")
+        for place in [city for city, _ in q.jurisdictions] + [name for _, name, _ in places_named(text)]:
+            text = text.replace(place, " ")  # "户口在四川那边": where the citizen is from, no other subject
         words = content_words(text, q.vocabulary.lexicon)
         if record is None or any(len(w) >= 2 and not is_question_word(w) and not q.vocabulary.knows(w) for w in words) \
                 or self._rules_elsewhere(q, record):
