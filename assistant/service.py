@@ -418,10 +418,17 @@ class Assistant:
         if record is not None:
             state.tentative_id, state.tentative_title = record.id, record.title
 
+    def _one_record_offered(self, options: list[dict]) -> bool:
+        """One option, or a FAQ followed only by the guide it belongs to: no choice to put. (A guide followed by
+        its FAQ is one: the FAQ may be the special case asked about, "外省缴存的公积金…能贷款吗".)"""
+        guide = getattr(self.index.record(options[0]["record_id"]), "related_guide", "") if options else ""
+        return len(options) == 1 or bool(guide) and all(o["record_id"] == guide for o in options[1:])
+
     def _affirm(self, asked: Answer, state: SessionState) -> Answer:
-        """A list of one is no choice: ask the citizen to confirm it instead (a reply naming nothing, "是",
-        picks the one service offered; one asking more about it, "人在外地能检吗", is read about it)."""
-        if len(asked.options) == 1:
+        """One record offered is no choice: ask the citizen to confirm it instead (a reply naming nothing, "是",
+        picks it; one asking more about it, "人在外地能检吗", is read about it)."""
+        if self._one_record_offered(asked.options):
+            asked.options = state.options = asked.options[:1]
             self._hold_tentative(state, asked.options[0]["record_id"], asked.options[0]["kind"])
             asked.answer = (f"您问的是《{asked.options[0]['title']}》吗？是的话请回复“是”；不是的话，可以换个说法，"
                             f"或拨打政务服务便民热线 {self.hotline}。")
@@ -429,13 +436,13 @@ class Assistant:
 
     def _answer_only_option(self, q: ParsedQuery, hits: list[RecordHit], state: SessionState,
                             asked: Answer) -> Answer | None:
-        """A clarifying question with a single option asks nothing: answer from that record, saying that it is
-        only the closest match. None when there is more than one option, or when the question holds a word the
+        """A clarifying question offering one record (a FAQ may come with its own guide) asks nothing: answer from
+        it, saying that it is only the closest match. None when there is a choice, or when the question holds a word the
         knowledge base never uses ("二手车过户" is close to 二手房过户, but about something else). A city named
         ("广州市办护照…") is no such word: the answer says the knowledge base gives its own locality's rules.
         Nor a notice: it is found for a passage, not for a service, and one found with so little certainty is a
         guess at the passage (NCP colloquial dev: of those answered so, none right)."""
-        record = self.index.record(asked.options[0]["record_id"]) if len(asked.options) == 1 else None
+        record = self.index.record(asked.options[0]["record_id"]) if self._one_record_offered(asked.options) else None
         if record is not None and record.kind == "policy":
             return None
         text = q.search.text

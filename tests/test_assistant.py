@@ -156,6 +156,17 @@ def test_a_service_the_question_names_is_not_offered_beside_one_it_does_not_name
     assert fee.answered and fee.citations[0].record_id == "g-id-card-renew" and "20元" in fee.answer
 
 
+def test_a_faq_and_its_own_guide_are_no_choice_to_put(assistant):
+    """Plausible only, the FAQ on the time limit for claims is answered as the closest match, not offered beside the
+    guide it belongs to; where a word the knowledge base never uses forbids that, its one record is put to affirm."""
+    late = assistant.ask("去年8月份住院的发票 现在还能报不")
+    assert late.answered and late.citations[0].record_id == "faq-reimburse-deadline"
+    proxy = assistant.ask("我爸腿脚不方便 社保卡我替他去办行不 要带什么")
+    assert proxy.decision == "clarify" and [o["record_id"] for o in proxy.options] == ["faq-social-card-proxy"]
+    yes = assistant.ask("是", session_id=proxy.session_id)
+    assert yes.answered and yes.citations[0].record_id in ("faq-social-card-proxy", "g-social-card")
+
+
 def test_a_story_is_answered_for_the_service_its_asking_clause_names_by_a_short_form(assistant):
     answer = assistant.ask("我从四川过来示例市上班半年了，租的房子，孩子明年要上学说要居住证，居住证怎么办？")
     assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
