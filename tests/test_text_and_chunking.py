@@ -36,6 +36,7 @@ def test_synonyms_meet_on_both_sides():
     assert set(lex.tokens("孩子上户口")) & set(lex.tokens("出生登记"))
     assert set(lex.tokens("社保卡丢了")) & set(lex.tokens("社会保障卡补换"))
     assert "出生登记" in lex.expand("孩子上户口")
+    assert set(lex.tokens("车子要去检测站吗")) & set(lex.tokens("机动车检验合格标志核发"))
 
 
 def test_editors_can_extend_synonyms(tmp_path):
