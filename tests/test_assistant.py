@@ -267,7 +267,7 @@ def test_a_service_is_answered_when_its_records_together_are_sure_though_none_al
 
 
 def test_a_follow_up_after_a_confirming_question_is_about_the_service_put_to_the_citizen(assistant):
-    first = assistant.ask("车子买了6年了 要去检测站吗")
+    first = assistant.ask("车开了7年了 还要去检测站吗")
     assert first.decision == "clarify" and len(first.options) == 1
     answer = assistant.ask("人在外地能检吗", session_id=first.session_id)
     assert answer.answered
