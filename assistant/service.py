@@ -275,15 +275,16 @@ class Assistant:
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
-        # "身份证弄丢了 户口在老家" names 身份证: 社保卡补换, close as it is, is no option beside it
-        named_alone = chosen is None and top is not None and self._named_alone(q, top, hits[1:4])
-        choices = self._of_service(top, hits) if named_alone else hits
-        if chosen is None and self._should_clarify(hits) and not (named_alone and top.score >= answer_min):
-            # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
-            named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
-            asked = self._ask_which(q, choices, state, self.answer_min(hits[0].kind) * 0.8,
-                                    "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
-            return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
+        if chosen is None and self._should_clarify(hits):
+            # "身份证弄丢了 户口在老家" names 身份证: 社保卡补换, close as it is, is no option beside it
+            named_alone = self._named_alone(q, top, hits[1:4])
+            if not (named_alone and top.score >= answer_min):
+                choices = self._of_service(top, hits) if named_alone else hits
+                # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
+                named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
+                asked = self._ask_which(q, choices, state, answer_min * 0.8,
+                                        "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
+                return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
         sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
             else None
         if sure is not None:
@@ -293,6 +294,7 @@ class Assistant:
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
+            choices = self._of_service(top, hits) if self._named_alone(q, top, hits[1:4]) else hits
             asked = self._ask_which(q, choices, state, confirm_min, not_found)
             return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
         record = self.index.record(top.record_id) if top is not None and top.score >= answer_min else None
@@ -471,7 +473,8 @@ class Assistant:
     def _of_service(self, top: RecordHit, hits: list[RecordHit]) -> list[RecordHit]:
         """The top record and the others of its service (a guide's FAQs stay options beside it)."""
         service = self._service_of(top.record_id, top.kind)
-        return [h for h in hits if h is top or (service and self._service_of(h.record_id, h.kind) == service)]
+        return [h for h in hits if h.record_id == top.record_id
+                or (service and self._service_of(h.record_id, h.kind) == service)]
 
     def _named_alone(self, q: ParsedQuery, first: RecordHit, others: list[RecordHit]) -> bool:
         """The question names the first record's service by a word none of the other services is called by,

@@ -97,8 +97,8 @@ class RelevanceFeatures:
         windows = self._record_windows.get(record_id)
         if windows is None:
             sets = [self.lexicon.token_set(s) for s in self._sentences(record_id)]
-            windows = ([frozenset().union(*sets)] if sets else []) if len(sets) <= WINDOW else \
-                [frozenset().union(*sets[i : i + WINDOW]) for i in range(len(sets) - WINDOW + 1)]
+            windows = [frozenset().union(*sets[i : i + WINDOW]) for i in range(max(len(sets) - WINDOW + 1, 1))] \
+                if sets else []
             _bounded(self._record_windows)[record_id] = windows
         return windows
 
