@@ -277,7 +277,7 @@ class Assistant:
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
         if chosen is None and self._should_clarify(hits):
             # "身份证弄丢了 户口在老家" names 身份证: 社保卡补换, close as it is, is no option beside it
-            named_alone = self._named_alone(q, top, hits[1:4])
+            named_alone = self._named_alone(q, top, hits[1:4]) or self._asks_alone_about(q, top, hits[1:4])
             if not (named_alone and top.score >= answer_min):
                 choices = self._of_service(top, hits) if named_alone else hits
                 # "户口本丢了怎么补办" is close to 身份证 and 社保卡 补领, but asks about neither: say so
@@ -476,28 +476,38 @@ class Assistant:
         return [h for h in hits if h.record_id == top.record_id
                 or (service and self._service_of(h.record_id, h.kind) == service)]
 
-    def _named_alone(self, q: ParsedQuery, first: RecordHit, others: list[RecordHit]) -> bool:
+    def _named_alone(self, q: ParsedQuery, first: RecordHit, others: list[RecordHit],
+                     words: list[str] | None = None) -> bool:
         """The question names the first record's service by a word none of the other services is called by,
         and names none of them so ("身份证弄丢了 户口在四川": 身份证, and nothing only 社保卡补换 is called by):
         there is nothing to choose."""
         service = self._service_of(first.record_id, first.kind)
-        mine = self._naming_words(q, [(first.record_id, first.title)])
+        mine = self._naming_words(q, [(first.record_id, first.title)], words)
         for h in others:
             if service and self._service_of(h.record_id, h.kind) == service:
                 continue
-            theirs = self._naming_words(q, [(h.record_id, h.title)])
+            theirs = self._naming_words(q, [(h.record_id, h.title)], words)
             if not mine - theirs or theirs - mine:
                 return False
         return bool(mine)
 
-    def _naming_words(self, q: ParsedQuery, records: list[tuple[str, str]]) -> set[str]:
-        """The content words of the question that are part of these (id, title) records' names, or synonyms."""
+    def _asks_alone_about(self, q: ParsedQuery, first: RecordHit, others: list[RecordHit]) -> bool:
+        """The clauses that ask name the first record's service alone, though the story before them names
+        another ("买了二手房 水电燃气怎么过户": the house is bought; what is asked is 水电气过户)."""
+        asking = content_words(" ".join(asking_clauses(q.text)), self.index.lexicon)
+        return self._named_alone(q, first, others, asking)
+
+    def _naming_words(self, q: ParsedQuery, records: list[tuple[str, str]],
+                      words: list[str] | None = None) -> set[str]:
+        """The content words of the question (or these words of it) that are part of these (id, title) records'
+        names, or synonyms."""
         names = []
         for record_id, title in records:
             record = self.index.record(record_id)
             names += [normalize(n) for n in (title, *getattr(record, "aliases", ()))]
         groups = {g for n in names for g in self.index.lexicon.synonym_groups(n)}
-        return {w for w in q.content_words if len(w) >= 2
+        return {w for w in (q.content_words if words is None else words) if len(w) >= 2
+                and not any(w in place for place in q.places)  # "我在示例市打工": where, not which service
                 and (any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w)))}
 
     def _should_clarify(self, hits: list[RecordHit]) -> bool:

@@ -156,6 +156,23 @@ def test_a_service_the_question_names_is_not_offered_beside_one_it_does_not_name
     assert fee.answered and fee.citations[0].record_id == "g-id-card-renew" and "20元" in fee.answer
 
 
+def test_where_the_citizen_works_and_is_registered_names_no_service(assistant):
+    """示例市 is this knowledge base's place and "户口在四川那边" the citizen's circumstance: neither names 户口迁入,
+    so the lost identity card is the one service to put to the citizen, and the follow-up is about it."""
+    story = assistant.ask("身份证弄丢了 我在示例市打工 户口在四川那边")
+    assert [o["record_id"] for o in story.options][:1] == ["g-id-card-renew"] or (
+        story.answered and story.citations[0].record_id == "g-id-card-renew")
+    assert "g-social-card" not in [o["record_id"] for o in story.options]
+    fee = assistant.ask("那要多少钱", session_id=story.session_id)
+    assert fee.answered and fee.citations[0].record_id == "g-id-card-renew" and "20元" in fee.answer
+
+
+def test_the_clause_that_asks_names_the_service_though_the_story_names_another(assistant):
+    """The house is bought (二手房 names its transfer too); what is asked is 水电燃气怎么过户."""
+    answer = assistant.ask("买了二手房 水电燃气怎么过户")
+    assert answer.answered and answer.citations[0].record_id == "g-utilities-transfer"
+
+
 def test_a_faq_and_its_own_guide_are_no_choice_to_put(assistant):
     """Plausible only, the FAQ on the time limit for claims is answered as the closest match, not offered beside the
     guide it belongs to; where a word the knowledge base never uses forbids that, its one record is put to affirm."""

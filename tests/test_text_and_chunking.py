@@ -81,6 +81,13 @@ def test_a_policy_answer_quotes_the_matching_passage_briefly_when_it_is_clear():
     assert len(text) <= SHORT_PASSAGE + 3  # the quote marks and a possible ellipsis
 
 
+def test_a_policy_answer_asked_for_a_phone_number_quotes_the_sentence_that_gives_one():
+    sentences = (["隔离期间有困难的，社区会上门了解。"] + FILLER + FILLER[:6]
+                 + ["隔离期间有困难可拨打0971-6265952。"] + FILLER[6:])
+    text, _ = compose_policy(_notice(sentences), "隔离期间有困难打哪个电话", Lexicon(), {})
+    assert "0971-6265952" in text
+
+
 def test_a_policy_answer_quotes_more_when_two_passages_match_alike():
     alike = "申请临时救助的家庭可向户籍所在地乡镇人民政府提出申请。"
     sentences = [alike] + FILLER[:5] + ["临时救助申请也可由居住地乡镇人民政府受理。"] + FILLER[5:]
