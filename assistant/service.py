@@ -28,7 +28,7 @@ from indexing.retriever import HybridRetriever, RecordHit
 from indexing.scorers import RetrievalConfig
 from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
-from language.question import MAX_QUESTION_CHARS
+from language.question import MAX_QUESTION_CHARS, EmptyQuestion
 from language.regions import places_named
 from language.text import normalize
 from language.understanding import ParsedQuery, asking_clauses, content_words, is_question_word, understand
@@ -124,6 +124,7 @@ class Assistant:
             tentative = "" if state.topic_id else state.tentative_title
             hits, chosen = self._retrieve(q, state)
             answer = self.events.offer(self._decide(q, hits, chosen, state), q, state)
+            self._list_also_asked(q, answer)
             if tentative and answer.answered and state.topic_title == tentative:
                 answer.notices.append(f"您没有说明是哪项业务，以上按《{tentative}》回答；如果不是，请告诉我事项名称。")
         answer.session_id, answer.hits, answer.query = sid, hits, q
@@ -336,6 +337,43 @@ class Assistant:
         else:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
+
+    def _list_also_asked(self, q: ParsedQuery, answer: Answer) -> None:
+        """A message asking about two services ("身份证怎么补办，还有社保卡丢了咋办") is answered about one; a clause
+        that asks about another service, names it by a word the one answered is not called by, and finds it
+        plausibly on its own, gets that service listed first among the related ones, and the answer says how to
+        ask about it: nothing the citizen asked is dropped. A clause that only qualifies ("低保户呢") asks no
+        question of its own. (Notices are found for a passage, not a service: an answer quoting one is left as it is.)"""
+        if not answer.answered or answer.citations[0].kind == "policy":
+            return
+        cited = answer.citations[0]
+        answered = self.index.record(self._service_of(cited.record_id, cited.kind) or cited.record_id)
+        clauses = asking_clauses(q.text)
+        if answered is None or len(clauses) < 2:
+            return
+        lexicon = self.index.lexicon
+        for clause in clauses:
+            words = content_words(clause, lexicon)
+            try:
+                asked = understand(clause, self.retriever.vocabulary())
+            except EmptyQuestion:  # "谢谢你们" asks nothing
+                continue
+            if not words or asked.aspect == "general" and not any(is_question_word(w) for w in lexicon.cut(clause)):
+                continue
+            hits = self.retriever.run(asked.search, top_k=3)
+            top = hits[0] if hits else None
+            if top is None or top.kind == "policy" or top.score < self.confirm_min(top.kind):
+                continue
+            service = self.index.record(self._service_of(top.record_id, top.kind) or top.record_id)
+            if service is None or service.id == answered.id or not (
+                    self._naming_words(q, [(service.id, service.title)], words)
+                    - self._naming_words(q, [(answered.id, answered.title)], words)):
+                continue
+            answer.suggestions = [{"record_id": service.id, "title": service.title, "kind": service.kind,
+                                   "score": top.score}] + [s for s in answer.suggestions if s["record_id"] != service.id]
+            said = clause.split(":")[-1].strip()  # "两个事:身份证怎么补办"
+            answer.notices.append(f"您还问到《{service.title}》，以上没有回答；请接着问“{said}”。")
+            return
 
     @staticmethod
     def _guide_for_aspect(q: ParsedQuery, top: RecordHit, hits: list[RecordHit]) -> RecordHit | None:

@@ -173,6 +173,18 @@ def test_the_clause_that_asks_names_the_service_though_the_story_names_another(a
     assert answer.answered and answer.citations[0].record_id == "g-utilities-transfer"
 
 
+def test_a_message_asking_about_two_services_answers_one_and_lists_the_other(assistant):
+    answer = assistant.ask("想问两个事：身份证怎么补办，还有社保卡丢了咋办")
+    services = {"g-id-card-renew", "g-social-card"}
+    assert answer.answered and answer.citations[0].record_id in services
+    other = (services - {answer.citations[0].record_id}).pop()
+    assert answer.suggestions[0]["record_id"] == other
+    assert any("您还问到《" in n and "请接着问" in n for n in answer.notices)
+    # a clause that only qualifies the question, or names no other service, lists nothing
+    for one in ("公租房一个月租金大概多少 低保户呢", "办台湾通行证去哪里 要提前预约吗"):
+        assert not any("您还问到" in n for n in assistant.ask(one).notices)
+
+
 def test_a_faq_and_its_own_guide_are_no_choice_to_put(assistant):
     """Plausible only, the FAQ on the time limit for claims is answered as the closest match, not offered beside the
     guide it belongs to; where a word the knowledge base never uses forbids that, its one record is put to affirm."""
