@@ -111,10 +111,12 @@ class RelevanceFeatures:
         return found
 
     def _best_window(self, windows: list[frozenset[str]], asked: set[str]) -> float:
-        """The largest idf-weighted share of the asked words that one window holds."""
+        """The largest idf-weighted share of the asked words that one window holds. Summed exactly (fsum): the
+        words come as a set, whose order changes with Python's hash seed, and a plain float sum with its order, which
+        made `govqa eval fit` choose other thresholds from run to run."""
         weights = {t: self.tables.idf.get(t, 8.0) for t in asked}
-        whole = sum(weights.values()) or 1.0
-        return max((sum(v for t, v in weights.items() if t in w) for w in windows), default=0.0) / whole
+        whole = math.fsum(weights.values()) or 1.0
+        return max((math.fsum(v for t, v in weights.items() if t in w) for w in windows), default=0.0) / whole
 
 
 def _bounded(cache: dict) -> dict:

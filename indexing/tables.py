@@ -116,7 +116,8 @@ class RecordTables:
         return best if best_sim >= 0.85 else None
 
     def idf_share(self, part: set[str] | frozenset[str], whole: set[str] | frozenset[str]) -> float:
-        return sum(self.idf.get(t, 8.0) for t in part) / (sum(self.idf.get(t, 8.0) for t in whole) or 1.0)
+        # fsum: a set's order varies with the hash seed, and a float sum with its order (see RelevanceFeatures)
+        return math.fsum(self.idf.get(t, 8.0) for t in part) / (math.fsum(self.idf.get(t, 8.0) for t in whole) or 1.0)
 
     def guides_titled_with(self, word: str, lexicon: Lexicon) -> set[str]:
         """Guides whose title (事项名称) holds the word or a synonym of it: 身份证 names 居民身份证换领,

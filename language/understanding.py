@@ -213,7 +213,7 @@ def _subject_text(normalized: str, lexicon: Lexicon) -> str:
     """The question without its aspect wording and filler: what a guide's field must cover, since
     its 办理时限 answers "多久能拿到" without ever using those words."""
     text = without_aspect_wording(normalized)
-    for w in lexicon.data.words("aspect"):
+    for w in sorted(lexicon.data.words("aspect"), key=lambda w: (-len(w), w)):  # longest first, the same every run
         text = text.replace(w, " ")
     return text
 
