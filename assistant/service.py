@@ -28,7 +28,7 @@ from indexing.retriever import HybridRetriever, RecordHit
 from indexing.scorers import RetrievalConfig
 from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
-from language.question import MAX_QUESTION_CHARS, EmptyQuestion
+from language.question import MAX_QUESTION_CHARS
 from language.regions import places_named
 from language.text import normalize
 from language.understanding import ParsedQuery, asking_clauses, content_words, is_question_word, understand
@@ -358,11 +358,8 @@ class Assistant:
             if not any(self.retriever.guides_titled_with(w) - {answered.id} for w in words if len(w) >= 2
                        and w not in own):
                 continue  # no other service's title is named: nothing to search for (a search costs ~30 ms)
-            try:
-                asked = understand(clause, self.retriever.vocabulary())
-            except EmptyQuestion:  # "谢谢你们" asks nothing
-                continue
-            if not words or asked.aspect == "general" and not any(is_question_word(w) for w in lexicon.cut(clause)):
+            asked = understand(clause, self.retriever.vocabulary())  # it names a title: never empty
+            if asked.aspect == "general" and not any(is_question_word(w) for w in lexicon.cut(clause)):
                 continue
             hits = self.retriever.run(asked.search, top_k=3)
             top = hits[0] if hits else None
