@@ -347,7 +347,7 @@ class Assistant:
         if not answer.answered or answer.citations[0].kind == "policy":
             return
         cited = answer.citations[0]
-        answered = self.index.record(self._service_of(cited.record_id, cited.kind) or cited.record_id)
+        answered = self._service_record(cited.record_id, cited.kind)
         clauses = asking_clauses(q.text)
         if answered is None or len(clauses) < 2:
             return
@@ -365,7 +365,7 @@ class Assistant:
             top = hits[0] if hits else None
             if top is None or top.kind == "policy" or top.score < self.confirm_min(top.kind):
                 continue
-            service = self.index.record(self._service_of(top.record_id, top.kind) or top.record_id)
+            service = self._service_record(top.record_id, top.kind)
             if service is None or service.id == answered.id or not (
                     self._naming_words(q, [(service.id, service.title)], words) - own):
                 continue
@@ -388,6 +388,10 @@ class Assistant:
     def _service_of(self, record_id: str, kind: str) -> str:
         """The guide a record belongs to: itself, or a FAQ's guide ("" for a policy or a FAQ without one)."""
         return record_id if kind == "guide" else getattr(self.index.record(record_id), "related_guide", "")
+
+    def _service_record(self, record_id: str, kind: str) -> ServiceGuide | Policy | FAQ | None:
+        """The record that stands for a record's service: its guide, or itself (a policy, a FAQ without one)."""
+        return self.index.record(self._service_of(record_id, kind) or record_id)
 
     def _sure_service(self, top: RecordHit, others: list[RecordHit]) -> RecordHit | None:
         """The most probable record of the top one's service when its records just below it make the service sure,
@@ -453,8 +457,7 @@ class Assistant:
 
     def _hold_tentative(self, state: SessionState, record_id: str, kind: str) -> None:
         """Remember a service the assistant named but did not answer about, as its guide (a policy as itself)."""
-        service = self._service_of(record_id, kind) or record_id
-        record = self.index.record(service)
+        record = self._service_record(record_id, kind)
         if record is not None:
             state.tentative_id, state.tentative_title = record.id, record.title
 
