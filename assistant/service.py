@@ -28,6 +28,7 @@ from indexing.retriever import HybridRetriever, RecordHit
 from indexing.scorers import RetrievalConfig
 from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
+from language.data import language_data
 from language.question import MAX_QUESTION_CHARS
 from language.regions import places_named
 from language.text import normalize
@@ -371,7 +372,7 @@ class Assistant:
                 continue
             answer.suggestions = [{"record_id": service.id, "title": service.title, "kind": service.kind,
                                    "score": top.score}] + [s for s in answer.suggestions if s["record_id"] != service.id]
-            said = clause.split(":")[-1].strip()  # "两个事:身份证怎么补办"
+            said = language_data().pattern("enumerator").sub("", clause.split(":")[-1].strip())  # "两个事:2是办医保"
             answer.notices.append(f"您还问到《{service.title}》，以上没有回答；请接着问“{said}”。")
             return
 

@@ -180,6 +180,9 @@ def test_a_message_asking_about_two_services_answers_one_and_lists_the_other(ass
     other = (services - {answer.citations[0].record_id}).pop()
     assert answer.suggestions[0]["record_id"] == other
     assert any("您还问到《" in n and "请接着问" in n for n in answer.notices)
+    numbered = assistant.ask("孩子刚出生 两个事 1是上户口 2是办医保")      # the question is repeated without its number
+    assert any(n.startswith("您还问到《新生儿参加城乡居民基本医疗保险》") and n.endswith("请接着问“办医保”。")
+               for n in numbered.notices)
     # a clause that only qualifies the question, or names no other service, lists nothing
     for one in ("公租房一个月租金大概多少 低保户呢", "办台湾通行证去哪里 要提前预约吗"):
         assert not any("您还问到" in n for n in assistant.ask(one).notices)

@@ -220,6 +220,9 @@ def test_an_event_the_question_does_not_speak_of_is_offered_only_for_its_situati
     ("老人去世了他的公积金咋取", "faq-hpf-close-deceased"),
     ("二手房过户需要带什么材料", "g-property-transfer"),
     ("办退休要带什么材料", "g-retirement"),
+    # asking for "哪些手续" like an event, but naming a service closer in meaning than any event's situation
+    ("开公司要办哪些手续", "g-company-setup"),
+    ("孩子上户口要办哪些手续", "g-birth-registration"),
 ])
 def test_a_single_service_question_is_not_taken_for_an_event(assistant, question, guide):
     answer = assistant.ask(question)
