@@ -36,6 +36,9 @@ class SessionState:
     # about it, saying so (the citizen never confirmed it)
     tentative_id: str = ""
     tentative_title: str = ""
+    # the services one message asked about, in the order it asked (the one answered, the one it was told to ask
+    # about next), so that "先说第2个" in the next turn picks one
+    listed: list[dict] = field(default_factory=list)
 
 
 class ConversationStore(Protocol):

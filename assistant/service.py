@@ -44,6 +44,10 @@ CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.2, 0.3
 SURE_ORDER = 0.9  # a record this probable in the learned order is answered from, not swapped for a guide near it
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 TENTATIVE_MIN = 0.2  # a refusal's first suggestion this probable is what a follow-up naming nothing is read about
+# a turn this sure on its own of a record of another service is not read in the conversation (sample colloquial
+# dev conversations: 0.9 moves two turns right and none wrong; the answer threshold, about 0.6, moved four of
+# them wrong, short ones such as "周末上班不" and "孩子5岁 有效期几年")
+ALONE_MIN = 0.9
 
 
 @dataclass
@@ -115,6 +119,7 @@ class Assistant:
         q = understand(question, self.retriever.vocabulary(), self.max_question_chars)
         sid, state = self.sessions.get(session_id)
         names_nothing = not q.content_words
+        listed: list[dict] = []
         if (event := self.events.answer(q, state)) is not None:
             hits, answer = [], event
         elif not state.topic_id and not state.tentative_id and not state.options and names_nothing:
@@ -125,9 +130,11 @@ class Assistant:
             tentative = "" if state.topic_id else state.tentative_title
             hits, chosen = self._retrieve(q, state)
             answer = self.events.offer(self._decide(q, hits, chosen, state), q, state)
-            self._list_also_asked(q, answer)
+            # "先说第2个" keeps the list for "第一个呢"
+            listed = self._list_also_asked(q, answer) or (state.listed if q.option_number is not None else [])
             if tentative and answer.answered and state.topic_title == tentative:
                 answer.notices.append(f"您没有说明是哪项业务，以上按《{tentative}》回答；如果不是，请告诉我事项名称。")
+        state.listed = listed
         answer.session_id, answer.hits, answer.query = sid, hits, q
         typos = [f"“{typed}”按“{meant}”理解" for typed, meant in q.typos]
         answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices
@@ -162,7 +169,8 @@ class Assistant:
                      and (q.asks_if_required
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
                           and (q.starts_like_follow_up and self._known_words_only(q)
-                               or self._within_topic(q, topic_id) or self._only_in_context(q, hits))))
+                               or not self._answered_elsewhere(hits, topic_id)
+                               and (self._within_topic(q, topic_id) or self._only_in_context(q, hits)))))
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
@@ -181,6 +189,14 @@ class Assistant:
             return hits, None
         own.score = max(own.score, self.answer_min(own.kind))
         return [own] + [h for h in hits if h.record_id != own.record_id], own
+
+    def _answered_elsewhere(self, hits: list[RecordHit], topic_id: str) -> bool:
+        """Whether the turn on its own is answered, and by another service than the one talked about: "孩子是在
+        外地医院生的 户口能上到示例市吗" after 新生儿医保 is answered by a FAQ of 出生登记, though every word of it is
+        in the 医保 guide too."""
+        top = hits[0] if hits else None
+        return (top is not None and top.score >= ALONE_MIN
+                and self._service_of(top.record_id, top.kind) != topic_id)
 
     def _only_in_context(self, q: ParsedQuery, hits: list[RecordHit]) -> bool:
         """A short turn that on its own would be refused, names no record, and holds only words the knowledge
@@ -250,9 +266,11 @@ class Assistant:
 
     def _picked_option(self, q: ParsedQuery, state: SessionState) -> dict | None:
         """The option the reply picks: by its number or title, or by naming just one of the services offered
-        ("个体户那种" picks 个体工商户设立登记 over 有限责任公司设立登记; over a FAQ about 个体户 too, whose guide it is)."""
+        ("个体户那种" picks 个体工商户设立登记 over 有限责任公司设立登记; over a FAQ about 个体户 too, whose guide it is).
+        With no options, "先说第2个" picks by its number a service the last message asked about."""
         if not state.options:
-            return None
+            number = q.option_number
+            return state.listed[number - 1] if number is not None and 0 < number <= len(state.listed) else None
         if q.option_number is not None and q.option_number <= len(state.options):
             return state.options[q.option_number - 1]
         titled = next((o for o in state.options if o["title"] and normalize(o["title"]) in q.text), None)
@@ -339,21 +357,22 @@ class Assistant:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
 
-    def _list_also_asked(self, q: ParsedQuery, answer: Answer) -> None:
+    def _list_also_asked(self, q: ParsedQuery, answer: Answer) -> list[dict]:
         """A message asking about two services ("身份证怎么补办，还有社保卡丢了咋办") is answered about one; a clause
         that asks about another service, names it by a word the one answered is not called by, and finds it
         plausibly on its own, gets that service listed first among the related ones, and the answer says how to
         ask about it: nothing the citizen asked is dropped. A clause that only qualifies ("低保户呢") asks no
-        question of its own. (Notices are found for a passage, not a service: an answer quoting one is left as it is.)"""
+        question of its own. (Notices are found for a passage, not a service: an answer quoting one is left as it is.)
+        Returns the two services in the order the message asked about them (none when it asked about one)."""
         if not answer.answered or answer.citations[0].kind == "policy":
-            return
+            return []
         cited = answer.citations[0]
         answered = self._service_record(cited.record_id, cited.kind)
         clauses = asking_clauses(q.text)
         if answered is None or len(clauses) < 2:
-            return
+            return []
         lexicon = self.index.lexicon
-        for clause in clauses:
+        for place, clause in enumerate(clauses):
             words = content_words(clause, lexicon)
             own = self._naming_words(q, [(answered.id, answered.title)], words)
             if not any(self.retriever.guides_titled_with(w) - {answered.id} for w in words if len(w) >= 2
@@ -374,7 +393,9 @@ class Assistant:
                                    "score": top.score}] + [s for s in answer.suggestions if s["record_id"] != service.id]
             said = language_data().pattern("enumerator").sub("", clause.split(":")[-1].strip())  # "两个事:2是办医保"
             answer.notices.append(f"您还问到《{service.title}》，以上没有回答；请接着问“{said}”。")
-            return
+            services = [{"record_id": r.id, "kind": r.kind, "title": r.title} for r in (answered, service)]
+            return services[::-1] if place == 0 else services
+        return []
 
     @staticmethod
     def _guide_for_aspect(q: ParsedQuery, top: RecordHit, hits: list[RecordHit]) -> RecordHit | None:

@@ -91,7 +91,7 @@ class ParsedQuery:
     starts_like_follow_up: bool     # "那…", "还有…"
     asks_if_required: bool          # "需要带身份证吗": whether the service talked about needs a document
     about_residence: bool           # "不是本地户口呢": a circumstance of the asker, not a service
-    option_number: int | None = field(default=None)  # "2", "第2个": a reply to a clarifying question
+    option_number: int | None = field(default=None)  # "2", "第2个", "先说第二个": which of the things listed
 
     @property
     def typos(self) -> tuple[tuple[str, str], ...]:
@@ -167,7 +167,6 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
     data, lexicon = language_data(), vocabulary.lexicon
     clean = clean_question(raw, max_chars)
     text = clean.text
-    option = data.pattern("follow_up.option_number").fullmatch(text)
     jurisdiction = data.pattern("jurisdiction")
     return ParsedQuery(
         raw_length=clean.raw_length, text=text, aspect=detect_aspect(text), notices=list(clean.notices),
@@ -181,7 +180,21 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
         starts_like_follow_up=bool(data.pattern("follow_up.start").match(text)),
         asks_if_required=bool(data.pattern("follow_up.requires").match(text)),
         about_residence=bool(data.pattern("follow_up.residence").search(text)),
-        option_number=int(option.group(1)) if option else None)
+        option_number=option_number(text))
+
+
+def option_number(text: str) -> int | None:
+    """The number of an option or listed question the text picks: all of it ("2", "第2个") or an ordinal in it
+    ("先说第二个 要交多少钱")."""
+    data = language_data()
+    whole = data.pattern("follow_up.option_number").fullmatch(text)
+    if whole:
+        return int(whole.group(1))
+    said = data.pattern("follow_up.ordinal").search(text)
+    if said is None:
+        return None
+    numeral = said.group(1) or said.group(2)
+    return int(numeral) if numeral.isdigit() else data.section("follow_up.ordinal_values").get(numeral)
 
 
 def places_asked_about(text: str, vocabulary: Vocabulary) -> list[tuple[str, str]]:

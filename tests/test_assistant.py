@@ -188,6 +188,23 @@ def test_a_message_asking_about_two_services_answers_one_and_lists_the_other(ass
         assert not any("您还问到" in n for n in assistant.ask(one).notices)
 
 
+def test_a_follow_up_picks_by_its_number_one_of_the_services_a_message_asked_about(assistant):
+    first = assistant.ask("宝宝刚出生 有两件事问下 1是上户口 2是办医保")
+    assert first.answered and first.citations[0].record_id == "g-birth-registration"
+    second = assistant.ask("先说第2个 要交多少钱", session_id=first.session_id)
+    assert second.answered and second.citations[0].record_id == "g-newborn-medical" and "400元" in second.answer
+    back = assistant.ask("第一个呢", session_id=first.session_id)
+    assert back.answered and back.citations[0].record_id == "g-birth-registration"
+    # a question that on its own is surely about another service is not read as one about the service talked about
+    medical = assistant.ask("新生儿医保怎么办")
+    born = assistant.ask("孩子是在外地医院生的 户口能上到示例市吗", session_id=medical.session_id)
+    assert born.answered and born.citations[0].record_id == "faq-birth-outside"
+    # an ordinal that is part of what is said picks nothing: "第2个孩子" is a second child
+    child = assistant.ask("身份证怎么补办，还有社保卡丢了咋办")
+    other = assistant.ask("第2个孩子上户口要带什么", session_id=child.session_id)
+    assert other.answered and other.citations[0].record_id == "g-birth-registration"
+
+
 def test_a_faq_and_its_own_guide_are_no_choice_to_put(assistant):
     """Plausible only, the FAQ on the time limit for claims is answered as the closest match, not offered beside the
     guide it belongs to; where a word the knowledge base never uses forbids that, its one record is put to affirm."""
