@@ -170,7 +170,8 @@ class Assistant:
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
                           and (q.starts_like_follow_up and self._known_words_only(q)
                                or not self._answered_elsewhere(hits, topic_id)
-                               and (self._within_topic(q, topic_id) or self._only_in_context(q, hits)))))
+                               and (self._within_topic(q, topic_id) or self._only_in_context(q, hits)
+                                    or self._found_first(hits, topic_id)))))
         if not follow_up:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
@@ -197,6 +198,14 @@ class Assistant:
         top = hits[0] if hits else None
         return (top is not None and top.score >= ALONE_MIN
                 and self._service_of(top.record_id, top.kind) != topic_id)
+
+    def _found_first(self, hits: list[RecordHit], topic_id: str) -> bool:
+        """Whether the turn's own search puts the service talked about first, too unsure to answer on its own:
+        "检测要多少钱" after 年检 (检测 is a word no record uses) is about 年检. (A turn answered on its own keeps its
+        own record: "录取结果在哪看" after 入学报名 gets the FAQ on it.)"""
+        top = hits[0] if hits else None
+        return (top is not None and top.score < self.answer_min(top.kind)
+                and self._service_of(top.record_id, top.kind) == topic_id)
 
     def _only_in_context(self, q: ParsedQuery, hits: list[RecordHit]) -> bool:
         """A short turn that on its own would be refused, names no record, and holds only words the knowledge

@@ -199,6 +199,13 @@ def test_a_follow_up_picks_by_its_number_one_of_the_services_a_message_asked_abo
     medical = assistant.ask("新生儿医保怎么办")
     born = assistant.ask("孩子是在外地医院生的 户口能上到示例市吗", session_id=medical.session_id)
     assert born.answered and born.citations[0].record_id == "faq-birth-outside"
+
+
+def test_a_turn_whose_best_guess_is_the_service_talked_about_is_about_it(assistant):
+    """检测 is a word no record uses; on its own the turn is refused, but its best guess is 年检."""
+    first = assistant.ask("小车年检在哪办")
+    fee = assistant.ask("检测收费不", session_id=first.session_id)
+    assert fee.answered and fee.citations[0].record_id == "g-vehicle-inspection" and "收费" in fee.answer
     # an ordinal that is part of what is said picks nothing: "第2个孩子" is a second child
     child = assistant.ask("身份证怎么补办，还有社保卡丢了咋办")
     other = assistant.ask("第2个孩子上户口要带什么", session_id=child.session_id)
