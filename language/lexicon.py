@@ -34,6 +34,9 @@ class Lexicon:
         self.data: LanguageData = language_data(directory)
         self.stopwords = self.data.words("stop")
         self._question_chars = self.data.words("question_char")
+        # single characters that name nothing: stop words, particles, function characters (for wrong cuts)
+        self.function_chars = frozenset(w for tag in ("stop", "particle", "function_char", "question_char")
+                                        for w in self.data.words(tag) if len(w) == 1)
         self._jieba = jieba.Tokenizer()
         self._pairs_in_words: frozenset[str] | None = None
         self.groups: list[list[str]] = []

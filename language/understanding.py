@@ -42,8 +42,14 @@ class Vocabulary:
         return f"§{pair}" in self.idf or not self.lexicon.bigrams(pair)
 
     def knows(self, word: str) -> bool:
-        """Whether the knowledge base uses the word, or a synonym group holds it."""
-        return word in self.idf or bool(self.lexicon.synonym_groups(word))
+        """Whether the knowledge base uses the word, or a synonym group holds it, or the word is only a wrong cut:
+        a word the knowledge base uses and a function character glued together ("这交" of "能在这交吗", "钱会" of
+        "钱会打到…"), each of its characters known or a function character, one at least a function character."""
+        if word in self.idf or self.lexicon.synonym_groups(word):
+            return True
+        function = self.lexicon.function_chars
+        return len(word) == 2 and any(c in function for c in word) and all(
+            c in function or c in self.idf for c in word)
 
 
 @dataclass(frozen=True)

@@ -206,6 +206,16 @@ def test_a_turn_whose_best_guess_is_the_service_talked_about_is_about_it(assista
     first = assistant.ask("小车年检在哪办")
     fee = assistant.ask("检测收费不", session_id=first.session_id)
     assert fee.answered and fee.citations[0].record_id == "g-vehicle-inspection" and "收费" in fee.answer
+
+
+def test_a_word_cut_wrongly_is_no_word_the_knowledge_base_lacks(assistant):
+    """jieba cuts "能在这交吗" into 这交 and "跟着我住" into 我住: a known word glued to a function character, not a
+    subject the knowledge base lacks, so the follow-up stays with 居民医保."""
+    first = assistant.ask("居民医保在哪交")
+    parents = assistant.ask("那我爸妈是外地户口 跟着我住 能在这交吗", session_id=first.session_id)
+    assert parents.answered and parents.citations[0].record_id == "g-resident-medical-enroll"
+    vocabulary = assistant.retriever.vocabulary()
+    assert vocabulary.knows("这交") and not vocabulary.knows("狗证") and not vocabulary.knows("下雨")
     # an ordinal that is part of what is said picks nothing: "第2个孩子" is a second child
     child = assistant.ask("身份证怎么补办，还有社保卡丢了咋办")
     other = assistant.ask("第2个孩子上户口要带什么", session_id=child.session_id)
