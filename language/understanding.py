@@ -199,7 +199,7 @@ def option_number(text: str) -> int | None:
     said = data.pattern("follow_up.ordinal").search(text)
     if said is None:
         return None
-    numeral = said.group(1) or said.group(2)
+    numeral = said.group(1)
     return int(numeral) if numeral.isdigit() else data.section("follow_up.ordinal_values").get(numeral)
 
 
