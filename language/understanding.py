@@ -131,7 +131,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     lexical_q = q
     for p in sorted(named_places, key=len, reverse=True):
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
-    aspect = detect_aspect(q)
+    aspect = aspect_asked(q)
     subject = subject_words(q, lexicon)
     said = words_said(q)
     asking = " ".join(asking_clauses(lexical_q) + said)
@@ -158,6 +158,12 @@ def words_said(normalized: str) -> list[str]:
     return [word for word in table if word not in normalized and data.pattern(f"said_as.{word}").search(normalized)]
 
 
+def aspect_asked(text: str) -> str:
+    """The aspect of the clauses that ask, else of the whole message: "居住证的材料交上去了，大概几天能拿证" tells
+    of the materials and asks how long."""
+    return next((a for a in map(detect_aspect, (" ".join(asking_clauses(text)), text)) if a != "general"), "general")
+
+
 def asking_clauses(text: str) -> list[str]:
     """The clauses of a message that ask something (`asking` in patterns.yml): "我在外地读书回不来，换身份证
     能让我妈替我去办不" asks only its second clause. All of it when no clause asks."""
@@ -175,7 +181,7 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
     text = clean.text
     jurisdiction = data.pattern("jurisdiction")
     return ParsedQuery(
-        raw_length=clean.raw_length, text=text, aspect=detect_aspect(text), notices=list(clean.notices),
+        raw_length=clean.raw_length, text=text, aspect=aspect_asked(text), notices=list(clean.notices),
         aspects=aspects_asked(text),
         search=read_search_text(text, vocabulary), vocabulary=vocabulary,
         content_words=content_words(text, lexicon), figures=quantities_asked(text),

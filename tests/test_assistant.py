@@ -391,6 +391,18 @@ def test_wechat_is_asking_how_to_apply_online(assistant):
     assert answer.answered and answer.aspect == "online" and "网上办理" in answer.answer
 
 
+def test_the_aspect_is_the_one_the_asking_clause_asks_not_the_one_the_story_tells_of(assistant):
+    answer = assistant.ask("居住证的材料交上去了，大概几天能拿证")
+    assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
+    assert answer.aspect == "time_limit" and answer.answer.split("\n")[1].startswith("办理时限")
+
+
+@pytest.mark.parametrize("question", ["驾照快到期了咋整", "驾照快到期了怎么搞"])
+def test_a_dialect_what_do_i_do_names_no_service_and_lacks_no_word(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == "g-driving-license-renew"
+
+
 def test_each_question_of_a_message_is_answered_an_aspect_and_a_detail(assistant):
     answer = assistant.ask("护照在哪办 有效期是几年")
     assert answer.answered and answer.citations[0].record_id == "g-passport"
