@@ -11,6 +11,7 @@ Two readings of the same text serve two purposes, and are named apart:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from language.aspects import (aspects_asked, asks_about_document, detect_aspect, quantities_asked,
@@ -125,9 +126,10 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
              + misspellings(q, vocabulary.sounds, vocabulary.seen,
                              Everyday(vocabulary.everyday, lexicon.dictionary_cut, lexicon.is_word,
                                       lexicon.within_words))) if spelling else []
+    named_places = [p for p in vocabulary.places if p in q]
+    fixes = [(typed, meant) for typed, meant in fixes if not _cuts_into(q, typed, named_places)]
     for typed, meant in fixes:
         q = q.replace(typed, meant)
-    named_places = [p for p in vocabulary.places if p in q]
     lexical_q = q
     for p in sorted(named_places, key=len, reverse=True):
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
@@ -148,6 +150,13 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
         asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking,
         said=tuple(said), asking_subject_words=tuple(subject_words(asking, lexicon)))
+
+
+def _cuts_into(text: str, typed: str, places: list[str]) -> bool:
+    """Whether a typo read in `text` overlaps a place it names: "想挂示例市的牌子" holds no 挂失."""
+    spans = [(m.start(), m.start() + len(p)) for p in places for m in re.finditer(re.escape(p), text)]
+    return any(start < end_p and start_p < start + len(typed)
+               for start in (m.start() for m in re.finditer(re.escape(typed), text)) for start_p, end_p in spans)
 
 
 def words_said(normalized: str) -> list[str]:

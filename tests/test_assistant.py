@@ -682,6 +682,12 @@ def test_an_everyday_word_mistyped_by_sound_is_read_as_meant(assistant):
     assert any("“预月”按“预约”理解" in n for n in answer.notices), answer.notices
 
 
+def test_a_place_the_question_names_is_never_read_as_a_typo(assistant):
+    """挂示 sounds like 挂失, but its 示 begins 示例市."""
+    answer = assistant.ask("刚提了辆新车 想挂示例市的牌子 要啥手续")
+    assert not any("挂失" in n for n in answer.notices), answer.notices
+
+
 def test_a_word_split_by_a_measure_word_is_read_whole(assistant):
     """转个学 is 转学 (a separable verb) when 转学 names a service; "一个月" stays a month, "个体户" a word."""
     answer = assistant.ask("想给孩子转个学")
