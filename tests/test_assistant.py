@@ -214,6 +214,14 @@ def test_a_turn_whose_best_guess_is_the_service_talked_about_is_about_it(assista
     assert fee.answered and fee.citations[0].record_id == "g-vehicle-inspection" and "收费" in fee.answer
 
 
+def test_a_follow_up_in_words_that_name_nothing_besides_its_figure_stays_with_the_service(assistant):
+    """才行 (only then OK) names no service: the income limit asked is 公租房's."""
+    first = assistant.ask("我想申请公租房")
+    answer = assistant.ask("收入多少以下才行", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-public-rental-housing"
+    assert "2800元" in answer.answer
+
+
 def test_a_word_cut_wrongly_is_no_word_the_knowledge_base_lacks(assistant):
     """jieba cuts "能在这交吗" into 这交 and "跟着我住" into 我住: a known word glued to a function character, not a
     subject the knowledge base lacks, so the follow-up stays with 居民医保."""
