@@ -619,8 +619,10 @@ class Assistant:
                                               q.vocabulary.idf)
                 text = f"{text.removesuffix(FOLLOW_UP_HINT).rstrip()}\n{more}" if more else text
         elif isinstance(record, Policy):
-            best_chunk = top.chunks[0].chunk.text if top.chunks else ""
-            text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, best_chunk,
+            # the chunk retrieval ranked first, and the one closest in meaning to the question
+            closest = sorted(top.chunks, key=lambda c: -c.dense)[:1]
+            preferred = "\n".join(dict.fromkeys(c.chunk.text for c in top.chunks[:1] + closest))
+            text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, preferred,
                                            q.search.asking_tokens)
         else:
             text, section = compose_faq(record)
