@@ -417,6 +417,12 @@ def test_each_question_of_a_message_is_answered_an_aspect_and_a_detail(assistant
     assert "出入境窗口" in answer.answer and "16周岁以上的为10年" in answer.answer
 
 
+def test_a_clause_asking_from_when_payment_starts_gets_the_sentence_saying_so(assistant):
+    answer = assistant.ask("退休审批要几天 养老金从哪个月开始发")
+    assert answer.answered and answer.citations[0].record_id == "g-retirement"
+    assert "15个工作日" in answer.answer and "批准退休的次月起" in answer.answer
+
+
 @pytest.mark.parametrize("question", ["在哪里办", "能网上办吗", "要带什么材料", "多久能办好", "可以代办吗"])
 def test_a_first_question_naming_no_service_asks_which_one_and_keeps_the_aspect(assistant, question):
     """Any answer to "在哪里办" with nothing talked about would be a guess at the service."""
