@@ -27,6 +27,10 @@ PREFERRED_BONUS = 0.5
 SHORT_PASSAGE, LONG_PASSAGE, SURE_RATIO = 250, 600, 3.0
 FACT_BOOST = 2.0  # a sentence holding the kind of fact asked (a phone number for "打哪个电话") weighs twice as much
 ASKING_WEIGHT = 2.0
+# A guide sentence in the chunk closest in meaning to the question: "寶寶出生兩個月才交醫保 出生時住院的錢能報嗎"
+# shares no word with "出生之日起90日内…参保缴费的，自出生之日起享受医保待遇" but means it. Sample colloquial dev fact
+# shown 0.897 → 0.905; on 318 other questions 8 answers changed, 6 for the better (0.5: four changed).
+NEAR_BONUS = 1.0
 
 
 @dataclass(frozen=True)
@@ -160,12 +164,13 @@ def material_in_overview(material: Material) -> str:
     return f"{material.name}（{condition.group(0)}）" if condition else material.name
 
 
-def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weights: dict[str, float]
-                         ) -> tuple[str, str] | None:
+def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weights: dict[str, float],
+                         near: str = "") -> tuple[str, str] | None:
     """For a question about one detail of a service ("公积金贷款最长能贷几年", "领多久"), the passage of the
     guide field that holds it, quoted: the sentence sharing the most words with the question beyond the
-    service's own names, or holding a figure of the kind it asks for. None when there is none, and the
-    overview is the answer ("我想办公积金贷款")."""
+    service's own names, or holding a figure of the kind it asks for; one in `near` (the guide's chunk closest in
+    meaning to the question) gains NEAR_BONUS. None when there is none, and the overview is the answer
+    ("我想办公积金贷款")."""
     name_tokens = lexicon.token_set("、".join([guide.name, *guide.aliases]))
     detail = {t for t in lexicon.tokens(query) if not t.startswith("§syn")} - name_tokens
     detail_words = {t for t in detail if len(t) >= 2 and not t.startswith("§")}
@@ -182,6 +187,7 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
                 continue
             share = sum(weights.get(t, 1.0) for t in found) / max(len(sentence), 1) ** 0.3
             share += sum(1.0 + bool(f.words.search(sentence)) for f in held)
+            share += NEAR_BONUS * (bool(near) and sentence in near)
             if best is None or share > best[0]:
                 best = (share, field, sentences, sentence)
     if best is None:

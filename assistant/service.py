@@ -611,7 +611,8 @@ class Assistant:
                 about = " ".join([q.text, *q.search.said])  # "我去帮他领行不": the sentence on 代办
                 for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
-                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf)
+                near = max(top.chunks, key=lambda c: c.dense).chunk.text if top.chunks else ""  # closest in meaning
+                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, near)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             text, section = detail or compose_guide_aspects(record, asked)
             if detail is None:

@@ -417,6 +417,17 @@ def test_each_question_of_a_message_is_answered_an_aspect_and_a_detail(assistant
     assert "出入境窗口" in answer.answer and "16周岁以上的为10年" in answer.answer
 
 
+@pytest.mark.parametrize("question, service, sentence", [
+    ("宝宝出生两个月才交医保 出生时住院的钱能报吗", "g-newborn-medical", "出生之日起90日内"),
+    ("户口迁到示例市 身份证号会变吗 旧身份证还能用不", "g-hukou-move-in", "公民身份号码不变"),
+])
+def test_a_detail_asked_in_other_words_than_the_guide_s_is_found_by_meaning(assistant, question, service, sentence):
+    """The sentence shares few words with the question; the guide's chunk closest in meaning holds it."""
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == service
+    assert sentence in answer.answer
+
+
 def test_a_clause_asking_from_when_payment_starts_gets_the_sentence_saying_so(assistant):
     answer = assistant.ask("退休审批要几天 养老金从哪个月开始发")
     assert answer.answered and answer.citations[0].record_id == "g-retirement"
