@@ -605,14 +605,14 @@ class Assistant:
                 and a.fused - b.fused < CLARIFY_MARGIN)
 
     def _compose(self, q: ParsedQuery, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
+        closest = max(top.chunks, key=lambda c: c.dense).chunk.text if top.chunks else ""  # closest in meaning
         if isinstance(record, ServiceGuide):
             detail = None
             if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
                 about = " ".join([q.text, *q.search.said])  # "我去帮他领行不": the sentence on 代办
                 for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
-                near = max(top.chunks, key=lambda c: c.dense).chunk.text if top.chunks else ""  # closest in meaning
-                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, near)
+                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             text, section = detail or compose_guide_aspects(record, asked)
             if detail is None:
@@ -621,8 +621,7 @@ class Assistant:
                 text = f"{text.removesuffix(FOLLOW_UP_HINT).rstrip()}\n{more}" if more else text
         elif isinstance(record, Policy):
             # the chunk retrieval ranked first, and the one closest in meaning to the question
-            closest = sorted(top.chunks, key=lambda c: -c.dense)[:1]
-            preferred = "\n".join(dict.fromkeys(c.chunk.text for c in top.chunks[:1] + closest))
+            preferred = "\n".join(dict.fromkeys([top.chunks[0].chunk.text, closest])) if top.chunks else ""
             text, section = compose_policy(record, q.text, self.index.lexicon, q.vocabulary.idf, preferred,
                                            q.search.asking_tokens)
         else:

@@ -126,10 +126,11 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
              + misspellings(q, vocabulary.sounds, vocabulary.seen,
                              Everyday(vocabulary.everyday, lexicon.dictionary_cut, lexicon.is_word,
                                       lexicon.within_words))) if spelling else []
-    named_places = [p for p in vocabulary.places if p in q]
-    fixes = [(typed, meant) for typed, meant in fixes if not _cuts_into(q, typed, named_places)]
+    fixes = [(typed, meant) for typed, meant in fixes
+             if not _cuts_into(q, typed, [p for p in vocabulary.places if p in q])]
     for typed, meant in fixes:
         q = q.replace(typed, meant)
+    named_places = [p for p in vocabulary.places if p in q]
     lexical_q = q
     for p in sorted(named_places, key=len, reverse=True):
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
