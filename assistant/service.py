@@ -285,7 +285,11 @@ class Assistant:
         titled = next((o for o in state.options if o["title"] and normalize(o["title"]) in q.text), None)
         if titled is not None:
             return titled
-        named = [o for o in state.options if self._names_one_of(q, [(o["record_id"], o["title"])])]
+        # "二手房过户要交哪些税" after 1. 二手房转移登记 2. 二手房过户要交哪些税？ names both: the one naming most
+        # of its words is meant; between equals, the guide
+        naming = {o["record_id"]: len(self._naming_words(q, [(o["record_id"], o["title"])])) for o in state.options}
+        most = max(naming.values(), default=0)
+        named = [o for o in state.options if most and naming[o["record_id"]] == most]
         if len(named) > 1:
             named = [o for o in named if o["kind"] == "guide"]
         if named or q.content_words:
@@ -317,8 +321,9 @@ class Assistant:
         sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
             else None
         if sure is not None:
-            # the service is sure: the top record answers when plausible itself, else the one its service offers
-            top = replace(top if top.score >= confirm_min else sure, score=answer_min)
+            # the service is sure: its most probable record answers when plausible, else the one its service offers
+            # ("买了房子 能把户口迁过来吗": the guide, not the FAQ on parents the learned order puts first by a hair)
+            top = replace(sure, score=answer_min)
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)

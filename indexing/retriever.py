@@ -242,9 +242,8 @@ class HybridRetriever:
         hits = self._learned(hits)
         excluded = contrasted(ranking) if config.on("contrast") else None
         ids = {t.record_ids[i] for i in np.flatnonzero(excluded)} if excluded is not None else set()
-        damp_unknown = query.unknown_subject and config.on("unknown_subject")
-        hits = [replace(h, score=round(h.score * config.unknown_subject_factor, 4))
-                if h.record_id in ids or (damp_unknown and h.route != "faq") else h for h in hits]
+        hits = [replace(h, score=round(h.score * config.excluded_factor, 4)) if h.record_id in ids else h
+                for h in hits]
         return hits[:top_k]
 
     @property

@@ -4,7 +4,7 @@ Each step can be switched off alone (`RetrievalConfig(off={"title"})`, `govqa ev
 measure what it adds. Additive steps run in the order of ADJUSTMENTS, each seeing the fused score the
 steps before it left (the FAQ steps look at the leading candidates so far); the other steps act on the
 ranking itself (`faq_route`, `distinct`, `policy_evidence`), on the reading of the question (`spelling`)
-or on the calibrated score (`unknown_subject`; `contrast` also damps the score of the records it excludes);
+or on the calibrated score (`contrast` damps the score of the records it excludes);
 `rerank` and `decision` are the learned re-ranking and answer probability of indexing.learned.
 Weights were tuned on the NCP and sample dev splits only.
 """
@@ -33,13 +33,12 @@ class RetrievalConfig:
     title: float = 2.0            # a record's name (or a short form naming one guide) is in the question
     document: float = 2.5         # a question about a policy document itself favours policies
     aspect: float = 1.5           # a guide answers 材料/流程/费用… in full; a FAQ covers one special case
-    policy_intent: float = 0.8    # the document, its articles or penalties are asked for
     region_named: float = 0.3     # a record of the district the question names
     region_other: float = -1.5    # another district's own service
     contrast: float = -3.0        # below a title match: a service named for 职工 is not the one 居民 means
     faq_specificity: float = -1.0  # sample dev hit@1 0.852 → 0.869
     other_figure: float = -2.0    # as far down as a title match lifts
-    unknown_subject_factor: float = 0.1  # below every decision threshold; the ranking still orders suggestions
+    excluded_factor: float = 0.1  # a contrast's excluded records: below every decision threshold, still ordered
     off: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
@@ -73,10 +72,6 @@ def _document(r: Ranking) -> np.ndarray | None:
 
 def _aspect(r: Ranking) -> np.ndarray | None:
     return r.tables.is_guide if r.query.aspect != "general" and not r.query.about_document else None
-
-
-def _policy_intent(r: Ranking) -> np.ndarray | None:
-    return r.tables.is_policy if r.query.wants_policy else None
 
 
 def _region(r: Ranking) -> np.ndarray:
@@ -138,14 +133,13 @@ ADJUSTMENTS: list[tuple[str, Callable[[Ranking], np.ndarray | None], str]] = [
     ("title", _title, "title"),
     ("document", _document, "document"),
     ("aspect", _aspect, "aspect"),
-    ("policy_intent", _policy_intent, "policy_intent"),
     ("region", _region, ""),
     ("contrast", contrasted, "contrast"),
     ("faq_specificity", _faq_specificity, "faq_specificity"),
     ("other_figure", _other_figure, "other_figure"),
 ]
 STEPS = (*(name for name, _, _ in ADJUSTMENTS), "spelling", "faq_route", "distinct", "policy_evidence",
-         "unknown_subject", "rerank", "decision")
+         "rerank", "decision")
 
 
 def adjust(ranking: Ranking) -> np.ndarray:

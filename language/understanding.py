@@ -66,9 +66,7 @@ class SearchQuery:
     aspect: str                     # 材料, 流程, 费用 … or "general"
     subject_words: tuple[str, ...]  # the words left once aspect wording and aspect filler are set aside
     subject_tokens: frozenset[str] | None  # tokens a guide field must cover for an aspect question
-    unknown_subject: bool           # "狗证多久能办好": the one thing asked about is nowhere in the knowledge base
     about_document: bool            # 文号, 发文机关, 哪天施行
-    wants_policy: bool              # the document itself, its articles or penalties
     figures: frozenset[str]         # kinds of figure asked for: amount, duration
     contrasts: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]  # (side named, side excluded)
     asking_tokens: frozenset[str] = frozenset()  # tokens of the clauses that ask (a story's question, not its story)
@@ -119,7 +117,7 @@ class ParsedQuery:
 
 def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -> SearchQuery:
     """A text as retrieval reads it; `spelling=False` leaves mistyped words as typed (to measure the step)."""
-    lexicon, data = vocabulary.lexicon, language_data()
+    lexicon = vocabulary.lexicon
     q = normalize(text)
     fixes = (abbreviations(q, vocabulary.initials, vocabulary.knows)
              + separated_words(q, vocabulary.names.__contains__, vocabulary.idf.__contains__)
@@ -146,8 +144,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         aspect=aspect,
         subject_words=tuple(subject),
         subject_tokens=frozenset(detail) if aspect != "general" else None, detail_tokens=frozenset(detail),
-        unknown_subject=bool(subject) and not any(vocabulary.knows(w) for w in subject),
-        about_document=asks_about_document(q), wants_policy=bool(data.pattern("policy_intent").search(q)),
+        about_document=asks_about_document(q),
         figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
         asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking,
         said=tuple(said), asking_subject_words=tuple(subject_words(asking, lexicon)))

@@ -141,6 +141,12 @@ def test_a_sure_faq_answers_for_its_service_when_the_guide_put_first_is_improbab
     assert answer.answered and answer.citations[0].record_id == "faq-hpf-close-resign"
 
 
+def test_of_a_sure_service_the_record_most_probable_answers_not_a_faq_about_another_case(assistant):
+    """The FAQ on parents joining their child's 户口 is put first by a hair, but the guide is more probable."""
+    answer = assistant.ask("在示例市买了房子 能把户口迁过来吗")
+    assert answer.answered and answer.citations[0].record_id == "g-hukou-move-in"
+
+
 def test_a_sure_notice_is_answered_not_turned_into_a_choice_between_guides(assistant):
     """The policy says when a break in contributions may be paid up; asking which guide was meant would not help."""
     answer = assistant.ask("灵活就业的养老今年停了3个月 还能补上不")
@@ -450,6 +456,15 @@ def test_a_reply_naming_one_of_the_services_offered_picks_it(assistant):
     answer = assistant.ask("个体户那种", session_id=offered.session_id)
     assert answer.answered and answer.citations[0].record_id == "g-individual-business"
     assert answer.aspect == "process"
+
+
+def test_a_reply_naming_several_services_offered_picks_the_one_it_names_most_fully(assistant):
+    offered = assistant.ask("我家老房子想卖掉，过户要交啥税")
+    assert offered.decision == "clarify"
+    assert {"g-property-transfer", "faq-prop-transfer-tax"} <= {o["record_id"] for o in offered.options}
+    answer = assistant.ask("二手房过户要交哪些税", session_id=offered.session_id)
+    assert answer.answered and answer.citations[0].record_id == "faq-prop-transfer-tax"
+    assert "契税" in answer.answer
 
 
 def test_twenty_threads_each_question_logged_exactly_once(assistant):

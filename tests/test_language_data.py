@@ -66,7 +66,7 @@ def test_every_pattern_compiles_and_every_tag_used_in_code_has_words():
 
     tree = data.section("phrasing_checks")  # any group will do to reach the root
     assert tree
-    for name in names({k: data.section(k) for k in ("document_facts", "quantities", "policy_intent", "district",
+    for name in names({k: data.section(k) for k in ("document_facts", "quantities", "district",
                                                      "jurisdiction", "courtesy", "follow_up", "figures", "yes_or_no",
                                                      "per_period", "phrasing_checks", "place_names", "message_time",
                                                      "documents")}):
