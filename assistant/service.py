@@ -48,6 +48,7 @@ TENTATIVE_MIN = 0.2  # a refusal's first suggestion this probable is what a foll
 # dev conversations: 0.9 moves two turns right and none wrong; the answer threshold, about 0.6, moved four of
 # them wrong, short ones such as "周末上班不" and "孩子5岁 有效期几年")
 ALONE_MIN = 0.9
+ELSEWHERE_ORDER = 0.5  # a turn asking an aspect is not read in the conversation when another service is this probable
 
 
 @dataclass
@@ -170,7 +171,7 @@ class Assistant:
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
                           and (q.starts_like_follow_up and self._known_words_only(q)
                                or not self._answered_elsewhere(hits, topic_id)
-                               and (self._within_topic(q, topic_id) or self._only_in_context(q, hits)
+                               and (self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
                                     or self._found_first(hits, topic_id)))))
         if not follow_up:
             return hits, None
@@ -207,10 +208,16 @@ class Assistant:
         return (top is not None and top.score < self.answer_min(top.kind)
                 and self._service_of(top.record_id, top.kind) == topic_id)
 
-    def _only_in_context(self, q: ParsedQuery, hits: list[RecordHit]) -> bool:
+    def _only_in_context(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str) -> bool:
         """A short turn that on its own would be refused, names no record, and holds only words the knowledge
-        base uses, is read in the conversation: "我是他孙子 能帮他办不" after 高龄津贴 asks about 高龄津贴."""
-        if hits and (hits[0].score >= self.confirm_min(hits[0].kind) or self.retriever.named_in(q.text)):
+        base uses, is read in the conversation: "我是他孙子 能帮他办不" after 高龄津贴 asks about 高龄津贴. Not one
+        asking an aspect of something its own search finds another service more probable than not for: "公司想换
+        法人 变更登记要啥材料" after 小学入学 asks about a company, and the refusal names 公司设立登记. (A statement
+        stays in the story: "我是灵活就业 自己交的医保" after 生育津贴.)"""
+        top = hits[0] if hits else None
+        if top is not None and (top.score >= self.confirm_min(top.kind) or self.retriever.named_in(q.text)
+                                or q.aspect != "general" and top.features.get("order", 0.0) >= ELSEWHERE_ORDER
+                                and self._service_of(top.record_id, top.kind) != topic_id):
             return False
         return self._known_words_only(q)
 
@@ -308,6 +315,11 @@ class Assistant:
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
+        top_record = self.index.record(top.record_id) if chosen is None and top is not None else None
+        if top_record is not None and top.score >= confirm_min and (elsewhere := self._rules_elsewhere(q, top_record)):
+            # "上海落户积分要多少分": our 户口迁入 is plausible, but neither it nor a choice of ours is Shanghai's rule
+            state.topic_id = state.topic_title = ""
+            return self._refusal(q, hits, elsewhere)
         if chosen is None and self._should_clarify(hits):
             # "身份证弄丢了 户口在老家" names 身份证: 社保卡补换, close as it is, is no option beside it
             named_alone = self._named_alone(q, top, hits[1:4]) or self._asks_alone_about(q, top, hits[1:4])
@@ -317,7 +329,7 @@ class Assistant:
                 named = self._names_one_of(q, [(h.record_id, h.title) for h in hits[:3]])
                 asked = self._ask_which(q, choices, state, answer_min * 0.8,
                                         "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
-                return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
+                return self._answer_only_option(q, choices, state, asked) or self._affirm(q, hits, asked, state)
         sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
             else None
         if sure is not None:
@@ -330,7 +342,7 @@ class Assistant:
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             choices = self._of_service(top, hits) if self._named_alone(q, top, hits[1:4]) else hits
             asked = self._ask_which(q, choices, state, confirm_min, not_found)
-            return self._answer_only_option(q, choices, state, asked) or self._affirm(asked, state)
+            return self._answer_only_option(q, choices, state, asked) or self._affirm(q, hits, asked, state)
         record = self.index.record(top.record_id) if top is not None and top.score >= answer_min else None
         if record is None:
             # the conversation moved on to something we cannot answer; what comes next may be about the service
@@ -503,10 +515,16 @@ class Assistant:
         guide = getattr(self.index.record(options[0]["record_id"]), "related_guide", "") if options else ""
         return len(options) == 1 or bool(guide) and all(o["record_id"] == guide for o in options[1:])
 
-    def _affirm(self, asked: Answer, state: SessionState) -> Answer:
+    def _affirm(self, q: ParsedQuery, hits: list[RecordHit], asked: Answer, state: SessionState) -> Answer:
         """One record offered is no choice: ask the citizen to confirm it instead (a reply naming nothing, "是",
-        picks it; one asking more about it, "人在外地能检吗", is read about it)."""
+        picks it; one asking more about it, "人在外地能检吗", is read about it). Unless the question names nothing
+        of it: "房东不退押金" shares words with a FAQ on 租房提取, and "您问的是…吗" would put an unrelated service to
+        the citizen; that is a refusal, which lists it among the related services."""
         if self._one_record_offered(asked.options):
+            offered = asked.options[0]
+            if not self._names_one_of(q, [(offered["record_id"], offered["title"])]):
+                state.options, state.pending_aspect = [], "general"
+                return self._refusal(q, hits)
             asked.options = state.options = asked.options[:1]
             self._hold_tentative(state, asked.options[0]["record_id"], asked.options[0]["kind"])
             asked.answer = (f"您问的是《{asked.options[0]['title']}》吗？是的话请回复“是”；不是的话，可以换个说法，"

@@ -728,6 +728,28 @@ def test_a_place_the_question_names_is_never_read_as_a_typo(assistant):
     assert not any("挂失" in n for n in answer.notices), answer.notices
 
 
+@pytest.mark.parametrize("question, typed", [("公司想换法人 变更登记要啥材料", "换法"), ("家里就一辆摩托车 能申请低保吗", "就一")])
+def test_two_characters_a_dictionary_word_runs_across_are_no_typo(assistant, question, typed):
+    """换|法人 is no mistyped 换发, 就|一辆 no 就医."""
+    answer = assistant.ask(question)
+    assert not any(f"“{typed}”" in n for n in answer.notices), answer.notices
+
+
+def test_an_aspect_asked_of_what_another_service_is_probable_for_starts_anew(assistant):
+    """Naming nothing, "公司想换法人…" would be read about 小学入学; its own search finds 公司设立登记 probable."""
+    first = assistant.ask("幼升小报名要带哪些材料")
+    assert first.answered and first.citations[0].record_id == "g-school-enrollment"
+    answer = assistant.ask("公司想换法人 变更登记要啥材料", session_id=first.session_id)
+    assert not answer.answered
+    assert "g-school-enrollment" not in {c.record_id for c in answer.citations}
+
+
+def test_no_single_service_unrelated_to_the_question_is_put_to_the_citizen(assistant):
+    """"房东不退押金" shares words with a FAQ on 租房提取 but names nothing of it: no "您问的是…吗"."""
+    answer = assistant.ask("房东不退押金 我该怎么办")
+    assert answer.decision == "refused" and not answer.options and "您问的是" not in answer.answer
+
+
 def test_a_word_split_by_a_measure_word_is_read_whole(assistant):
     """转个学 is 转学 (a separable verb) when 转学 names a service; "一个月" stays a month, "个体户" a word."""
     answer = assistant.ask("想给孩子转个学")
