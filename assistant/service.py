@@ -111,7 +111,7 @@ class Assistant:
         """Load the model, the lexical index and the dictionary's word pairs (read for typos) now, so the first
         citizen does not wait for them."""
         if self.index.hashes():
-            self.retriever.search("办理")
+            self.retriever.warm_up()
             self.index.lexicon.within_words("办理")
 
     def ask(self, question: str, session_id: str | None = None, channel: str = "cli") -> Answer:

@@ -112,6 +112,7 @@ def evaluate_answers(records: list[AnyRecord], questions: list[GoldQuestion], un
 
         def figures(config: RetrievalConfig | None) -> dict:
             assistant = Assistant(index, DemandLog(Path(tmp) / "demand.sqlite"), retrieval=config)
+            assistant.warm_up()  # as `govqa serve` does: the latencies are those of a started service
             return _figures(assistant, questions, unanswerable, to_docid or {}, conversations)
 
         out = figures(None)

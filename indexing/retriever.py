@@ -171,6 +171,11 @@ class HybridRetriever:
         return self.refresh().guides_titled_with(word, self.index.lexicon)
 
     # ---- querying --------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the tables and the embedding model, and read every record's sentences for the relevance features."""
+        self.search("办理")
+        self._relevance.read_records(list(self.refresh().record_ids))
+
     def search(self, text: str, top_k: int = 5) -> list[RecordHit]:
         """`run(query(text))`."""
         return self.run(self.query(text), top_k)
