@@ -219,7 +219,19 @@ class Assistant:
                                 or q.aspect != "general" and top.features.get("order", 0.0) >= ELSEWHERE_ORDER
                                 and self._service_of(top.record_id, top.kind) != topic_id):
             return False
-        return self._known_words_only(q)
+        return self._known_words_only(q) and not any(self._names_another_service(q, w, topic_id)
+                                                     for w in q.content_words)
+
+    def _names_another_service(self, q: ParsedQuery, word: str, topic_id: str) -> bool:
+        """Whether the word is one of the lexicon's names of a service (a synonym group's word) that names other
+        guides, not the one talked about, and that its record never uses: "不是 我问的是护照" after 身份证补领 is
+        about 护照, while "我是灵活就业 自己交的医保" after 生育津贴 tells who claims it (the guide says 灵活就业人员)."""
+        lexicon, record = q.vocabulary.lexicon, self.index.record(topic_id)
+        if len(word) < 2 or not lexicon.synonym_groups(word) or record is None:
+            return False
+        titled = self.retriever.guides_titled_with(word)
+        body = normalize(full_text(record))
+        return bool(titled) and topic_id not in titled and not any(v in body for v in lexicon.variants(word))
 
     @staticmethod
     def _known_words_only(q: ParsedQuery) -> bool:
@@ -313,6 +325,8 @@ class Assistant:
         state.tentative_id = state.tentative_title = ""
         not_found = ("没有找到完全对应的答案。您想了解的是下面哪一项？请回复序号：\n{listing}\n"
                      f"都不是的话，可以换个说法，或拨打政务服务便民热线 {self.hotline}。")
+        if chosen is None:
+            hits = self._named_service_first(q, hits)
         top = chosen or (hits[0] if hits else None)
         answer_min, confirm_min = (self.answer_min(top.kind), self.confirm_min(top.kind)) if top else (1.0, 1.0)
         top_record = self.index.record(top.record_id) if chosen is None and top is not None else None
@@ -382,6 +396,23 @@ class Assistant:
         else:
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
+
+    def _named_service_first(self, q: ParsedQuery, hits: list[RecordHit]) -> list[RecordHit]:
+        """A guide or FAQ of a service the question names comes before one of a service it does not name, when
+        plausible itself: "结婚证丢了" names 结婚登记 (结婚证), and its FAQ on 补领 answers it, not 离婚登记's FAQ
+        "结婚证丢了能协议离婚吗", which the learned order put first (0.82; one it is sure of stays first, as does a
+        FAQ asked in its own words)."""
+        top = hits[0] if hits else None
+        if (top is None or len(hits) < 2 or top.kind == "policy" or top.route == "faq"
+                or top.features.get("order", 0.0) >= SURE_ORDER or self._names_its_service(q, top)):
+            return hits
+        named = next((h for h in hits[1:3] if h.kind != "policy" and h.score >= self.confirm_min(h.kind)
+                      and self._names_its_service(q, h)), None)
+        return hits if named is None else [named] + [h for h in hits if h is not named]
+
+    def _names_its_service(self, q: ParsedQuery, hit: RecordHit) -> bool:
+        service = self._service_record(hit.record_id, hit.kind)
+        return service is not None and self._names_one_of(q, [(service.id, service.title)])
 
     def _list_also_asked(self, q: ParsedQuery, answer: Answer) -> list[dict]:
         """A message asking about two services ("身份证怎么补办，还有社保卡丢了咋办") is answered about one; a clause

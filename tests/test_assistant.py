@@ -744,6 +744,19 @@ def test_an_aspect_asked_of_what_another_service_is_probable_for_starts_anew(ass
     assert "g-school-enrollment" not in {c.record_id for c in answer.citations}
 
 
+def test_a_faq_of_the_service_the_question_names_comes_before_another_services(assistant):
+    """"结婚证丢了" names 结婚登记; 离婚登记's FAQ "结婚证丢了能协议离婚吗" shares every word but is another service."""
+    answer = assistant.ask("结婚证丢了")
+    assert answer.answered and answer.citations[0].record_id == "faq-mar-lost"
+
+
+def test_a_correction_naming_another_service_leaves_the_one_talked_about(assistant):
+    first = assistant.ask("身份证丢了")
+    assert first.answered and first.citations[0].record_id == "g-id-card-renew"
+    answer = assistant.ask("不是 我问的是护照", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-passport"
+
+
 def test_no_single_service_unrelated_to_the_question_is_put_to_the_citizen(assistant):
     """"房东不退押金" shares words with a FAQ on 租房提取 but names nothing of it: no "您问的是…吗"."""
     answer = assistant.ask("房东不退押金 我该怎么办")
