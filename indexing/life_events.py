@@ -102,7 +102,9 @@ class LifeEventIndex:
                 if best is None or size > best[0]:
                     best = (size, event, words)
         if best is None:
-            similar = self.similar(q) if chain.search(q) else None
+            # "要办什么证" asks for a whole chain but states no situation: no event means the same
+            situation = [w for w in content_words(chain.sub(" ", q), lexicon) if len(w) >= 2 and not is_question_word(w)]
+            similar = self.similar(q) if chain.search(q) and situation else None
             if similar is None or similar[1] < max(SIMILAR_MIN, self._closest_named_service(q) - SERVICE_MARGIN):
                 return None
             best = (0, similar[0], ())

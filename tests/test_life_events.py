@@ -294,3 +294,9 @@ def test_the_api_gives_the_event_and_the_hotline_its_checklist_to_read_out(tmp_p
         assert saved.json()["updated"] == dt.date.today().isoformat()
         schema = client.get("/api/editor/schema").json()
         assert "步骤" in schema["event"]["properties"]
+
+
+def test_a_whole_chain_asked_with_no_situation_is_no_event(assistant):
+    """"要办什么证" asks for a chain but states no situation: no event means the same, however close in meaning."""
+    answer = assistant.ask("要办什么证")
+    assert "一件事" not in answer.answer and not answer.citations
