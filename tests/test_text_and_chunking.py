@@ -25,6 +25,7 @@ def test_normalize_traditional_and_full_width():
     ("护照多久能拿到", "time_limit"), ("居住证办理要多长时间", "time_limit"),
     ("失业金能领多久", "general"), ("公积金贷款最长能贷多久", "general"),  # how long a benefit lasts
     ("欠了几个月房租 日子过不下去了", "general"), ("办下来要几天", "time_limit"),  # a story's span is no time question
+    ("护理补贴多少钱", "general"), ("补助多少钱", "general"), ("办护照多少钱", "fees"),  # a benefit's sum: no fee
     ("失业保险金咋个领", "process"), ("身份证咋补", "process"), ("房东不肯咋个办", "general"),  # 咋个: dialect 怎么
     ("钱会打到哪个卡上", "general"), ("寄到哪家银行", "general"), ("办好了寄到哪", "location"),  # which card, not where
     ("二手房过户的法律依据", "legal_basis"), ("什么情况下可以申请法律援助", "conditions"), ("法律援助", "general"),
