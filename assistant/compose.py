@@ -182,7 +182,8 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
         sentences = [s for line in text.splitlines() for s in split_sentences(line)]
         for sentence in sentences:
             found = lexicon.token_set(sentence) & detail
-            held = [f for f in figures if field != f.own_field and f.number.search(sentence)]
+            # a sum in 收费标准 answers "领多少" only when the sentence is about what is asked ("公租房租金多少": 租金)
+            held = [f for f in figures if (field != f.own_field or found & detail_words) and f.number.search(sentence)]
             if not found & detail_words and not held:
                 continue
             share = sum(weights.get(t, 1.0) for t in found) / max(len(sentence), 1) ** 0.3

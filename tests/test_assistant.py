@@ -330,6 +330,8 @@ def test_asking_someone_to_go_instead_is_asking_about_proxies(assistant):
     first = assistant.ask("高龄津贴怎么申请")
     answer = assistant.ask("我是他孙子 能帮他办不", session_id=first.session_id)
     assert answer.citations[0].record_id == "g-elderly-allowance" and "代办人" in answer.answer
+    answer = assistant.ask("无犯罪证明能代开吗")  # 代开 says 代办 too; 代开发票 does not
+    assert answer.citations[0].record_id == "g-no-criminal-record" and "委托他人代办" in answer.answer
 
 
 def test_a_follow_up_after_a_refusal_is_read_about_the_service_it_suggested_saying_so(assistant):
@@ -812,6 +814,7 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     ("公积金贷款期限最长多少年", "温馨提示", "最长30年"),
     ("台湾通行证有效期是几年", "温馨提示", "16周岁以上的为10年"),
     ("个体户可以不起名字吗", "温馨提示", "可以不起名称"),
+    ("公租房租金多少", "收费标准", "市场租金的70%"),  # a sum in 收费标准 when the sentence is about the 租金 asked
 ])
 def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says_so(assistant, question, section, fact):
     answer = assistant.ask(question)
