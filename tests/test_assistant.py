@@ -130,21 +130,18 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     assert chosen.citations[0].record_id == offered.options[0]["record_id"] and chosen.citations[0].section == "申请材料"
 
 
-def test_a_plausible_match_is_answered_when_its_own_faq_is_a_sure_one(assistant):
-    answer = assistant.ask("看病的钱怎么报销")
-    assert answer.answered and answer.citations[0].record_id == "g-medical-reimburse"
-
-
-def test_a_sure_faq_answers_for_its_service_when_the_guide_put_first_is_improbable(assistant):
-    """The learned order puts 销户提取 first; only its FAQ on leaving a job is a sure match, so it answers."""
-    answer = assistant.ask("辞职回老家了 公积金能全取出来吗")
-    assert answer.answered and answer.citations[0].record_id == "faq-hpf-close-resign"
-
-
-def test_of_a_sure_service_the_record_most_probable_answers_not_a_faq_about_another_case(assistant):
-    """The FAQ on parents joining their child's 户口 is put first by a hair, but the guide is more probable."""
-    answer = assistant.ask("在示例市买了房子 能把户口迁过来吗")
-    assert answer.answered and answer.citations[0].record_id == "g-hukou-move-in"
+@pytest.mark.parametrize("question, record", [
+    ("看病的钱怎么报销", "g-medical-reimburse"),  # only plausible itself, but its own FAQ is a sure match
+    # the learned order puts 销户提取 first; only its FAQ on leaving a job is a sure match, so it answers
+    ("辞职回老家了 公积金能全取出来吗", "faq-hpf-close-resign"),
+    # of a sure service the most probable record answers: the FAQ on parents was put first by a hair
+    ("在示例市买了房子 能把户口迁过来吗", "g-hukou-move-in"),
+    # the service the question names (结婚证) before another's FAQ sharing every word ("…能协议离婚吗")
+    ("结婚证丢了", "faq-mar-lost"),
+])
+def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == record
 
 
 def test_a_sure_notice_is_answered_not_turned_into_a_choice_between_guides(assistant):
@@ -744,12 +741,6 @@ def test_an_aspect_asked_of_what_another_service_is_probable_for_starts_anew(ass
     answer = assistant.ask("公司想换法人 变更登记要啥材料", session_id=first.session_id)
     assert not answer.answered
     assert "g-school-enrollment" not in {c.record_id for c in answer.citations}
-
-
-def test_a_faq_of_the_service_the_question_names_comes_before_another_services(assistant):
-    """"结婚证丢了" names 结婚登记; 离婚登记's FAQ "结婚证丢了能协议离婚吗" shares every word but is another service."""
-    answer = assistant.ask("结婚证丢了")
-    assert answer.answered and answer.citations[0].record_id == "faq-mar-lost"
 
 
 def test_a_correction_naming_another_service_leaves_the_one_talked_about(assistant):
