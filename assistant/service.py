@@ -226,12 +226,15 @@ class Assistant:
         """Whether the word is one of the lexicon's names of a service (a synonym group's word) that names other
         guides, not the one talked about, and that its record never uses: "不是 我问的是护照" after 身份证补领 is
         about 护照, while "我是灵活就业 自己交的医保" after 生育津贴 tells who claims it (the guide says 灵活就业人员)."""
-        lexicon, record = q.vocabulary.lexicon, self.index.record(topic_id)
-        if len(word) < 2 or not lexicon.synonym_groups(word) or record is None:
+        lexicon = q.vocabulary.lexicon
+        if len(word) < 2 or not lexicon.synonym_groups(word):
             return False
         titled = self.retriever.guides_titled_with(word)
+        record = self.index.record(topic_id) if titled and topic_id not in titled else None
+        if record is None:
+            return False
         body = normalize(full_text(record))
-        return bool(titled) and topic_id not in titled and not any(v in body for v in lexicon.variants(word))
+        return not any(v in body for v in lexicon.variants(word))
 
     @staticmethod
     def _known_words_only(q: ParsedQuery) -> bool:

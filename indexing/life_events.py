@@ -101,19 +101,18 @@ class LifeEventIndex:
                 size = sum(map(len, words))
                 if best is None or size > best[0]:
                     best = (size, event, words)
+        rest = chain.sub(" ", q)
+        said = [w for w in content_words(rest, lexicon) if len(w) >= 2 and not is_question_word(w)]
         if best is None:
             # "要办什么证" asks for a whole chain but states no situation: no event means the same
-            situation = [w for w in content_words(chain.sub(" ", q), lexicon) if len(w) >= 2 and not is_question_word(w)]
-            similar = self.similar(q) if chain.search(q) and situation else None
+            similar = self.similar(q) if chain.search(q) and said else None
             if similar is None or similar[1] < max(SIMILAR_MIN, self._closest_named_service(q) - SERVICE_MARGIN):
                 return None
             best = (0, similar[0], ())
         _, event, words = best
-        rest = chain.sub(" ", q)
         stated = {w for e, phrase in self._phrases if e.id == event.id and states(phrase, q) for w in phrase}
         context = lexicon.data.words("life_context")
-        words_left = [w for w in content_words(rest, lexicon) if len(w) >= 2 and not is_question_word(w)
-                      and w not in context and not self._part_of_situation(w, stated)]
+        words_left = [w for w in said if w not in context and not self._part_of_situation(w, stated)]
         inside, outside = self._services_named(words_left, {s.guide for s in event.steps})
         own = [w for w in words_left if not any(w in n for names in self._guide_names.values() for n in names)]
         return EventMatch(event, words, whole_chain=bool(chain.search(q)),

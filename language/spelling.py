@@ -91,21 +91,18 @@ def everyday_sounds(document_frequency: dict[str, int], is_word: Callable[[str],
 @dataclass(frozen=True)
 class Everyday:
     """Everyday words a two-character typo may stand for, read more strictly than the words services are named
-    with: the typed pair is no dictionary word and is found in none (考研, 干活, 多远 are meant), no dictionary
-    word runs across its edges (老公|能 is not 功能, 公司|想 not 思想), and a particle or question character (吗, 几)
-    is never the one mistyped (24号吗 is not 号码, 打几折 not 打击)."""
+    with: the typed pair is no dictionary word and is found in none (考研, 干活, 多远 are meant), and a particle or
+    question character (吗, 几) is never the one mistyped (24号吗 is not 号码, 打几折 not 打击). That no dictionary word
+    runs across its edges (老公|能 is not 功能, 公司|想 not 思想) `misspellings` checks for every two-character typo."""
 
     sounds: dict[str, str]
-    cut: Callable[[str], list[str]]    # dictionary words only: guessed words would be made of the typos
+    cut: Callable[[str], list[str]]    # dictionary words only (for `word_interiors`): guessed words would be typos
     is_word: Callable[[str], bool]
     within_words: Callable[[str], bool]
 
     def meant(self, run: str, at: int, key: str, never_mistyped: Callable[[str], bool]) -> str | None:
         meant, typed = self.sounds.get(key), run[at : at + 2]
         if meant is None or self.is_word(typed) or self.within_words(typed):
-            return None
-        inside = word_interiors(run, self.cut)
-        if at in inside or at + 2 in inside:
             return None
         return None if any(a != b and never_mistyped(a) for a, b in zip(typed, meant)) else meant
 
