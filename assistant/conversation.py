@@ -26,6 +26,7 @@ class SessionState:
     topic_title: str = ""
     options: list[dict] = field(default_factory=list)   # pending clarification choices
     pending_aspect: str = "general"
+    asked_aspect: str = "general"   # what the last answered turn asked (费用…): "港澳通行证呢" asks it again
     turns: int = 0
     touched: float = field(default_factory=time.time)
     event_id: str = ""          # the life event answered (assistant/life_events.py)

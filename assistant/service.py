@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 from assistant.compose import (FOLLOW_UP_HINT, Citation, asks_for_a_payment, compose_clause_details, compose_faq,
                                compose_guide_aspects, compose_guide_detail,
@@ -136,6 +137,7 @@ class Assistant:
             if tentative and answer.answered and state.topic_title == tentative:
                 answer.notices.append(f"您没有说明是哪项业务，以上按《{tentative}》回答；如果不是，请告诉我事项名称。")
         state.listed = listed
+        state.asked_aspect = q.aspect if answer.answered else "general"
         answer.session_id, answer.hits, answer.query = sid, hits, q
         typos = [f"“{typed}”按“{meant}”理解" for typed, meant in q.typos]
         answer.notices = q.notices + (["已将" + "，".join(typos) + "。"] if typos else []) + answer.notices
@@ -166,6 +168,14 @@ class Assistant:
         # with a topic, one deeper search serves both the question on its own and the look for the topic's FAQ
         found = self.retriever.run(q.search, top_k=OWN_FAQ_POOL if topic_id else 5)
         hits = found[:5]
+        if topic_id and q.asks_instead and q.aspect == "general":
+            # "港澳通行证呢" after "护照要多少钱" asks the fee of another service; "那不是本地户口呢" asks no fee
+            instead = self._with_situation(q, hits, topic_id, topic_title, self.confirm_min)
+            if instead or hits and hits[0].score >= self.answer_min(hits[0].kind) \
+                    and self._service_of(hits[0].record_id, hits[0].kind) != topic_id:
+                q.aspect = state.asked_aspect
+            if instead:
+                return instead, None
         follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (q.asks_if_required
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
@@ -174,7 +184,7 @@ class Assistant:
                                and (self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
                                     or self._found_first(hits, topic_id)))))
         if not follow_up:
-            return hits, None
+            return (topic_id and self._with_situation(q, hits, topic_id, topic_title, self.answer_min)) or hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
         if q.aspect == "general" and not q.figures:
@@ -191,6 +201,23 @@ class Assistant:
             return hits, None
         own.score = max(own.score, self.answer_min(own.kind))
         return [own] + [h for h in hits if h.record_id != own.record_id], own
+
+    def _with_situation(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str, topic_title: str,
+                        floor: Callable[[str], float]) -> list[RecordHit] | None:
+        """A short turn naming a kind of service several guides are, read with the conversation's situation:
+        "医保呢" after 出生登记（新生儿落户） is 新生儿医保, not a choice among every 医保 guide. Only when the turn
+        alone is not sure, and read so, the first service other than the one talked about is named by the turn
+        and as probable as `floor` (the answer threshold; "买房呢" after 租房提取 asks the same of another service,
+        and a plausible one is enough)."""
+        top = hits[0] if hits else None
+        if len(q.text) > FOLLOW_UP_MAX_CHARS or top is not None and top.score >= self.answer_min(top.kind):
+            return None
+        about = self.retriever.run(q.search_about(topic_title), top_k=5)
+        first = next((h for h in about if self._service_of(h.record_id, h.kind) not in ("", topic_id)), None)
+        first_service = self._service_of(first.record_id, first.kind) if first is not None else ""
+        if first is None or first.score < floor(first.kind) or not self._names_its_service(q, first):
+            return None
+        return [first] + [h for h in about if self._service_of(h.record_id, h.kind) not in (topic_id, first_service)]
 
     def _answered_elsewhere(self, hits: list[RecordHit], topic_id: str) -> bool:
         """Whether the turn on its own is answered, and by another service than the one talked about: "孩子是在
@@ -347,12 +374,19 @@ class Assistant:
                 asked = self._ask_which(q, choices, state, answer_min * 0.8,
                                         "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
                 return self._answer_only_option(q, choices, state, asked) or self._affirm(q, hits, asked, state)
-        sure = self._sure_service(top, hits[1:3]) if chosen is None and top is not None and top.score < answer_min \
-            else None
+        sure = self._sure_service(top, hits[1:3], answer_min) if chosen is None and top is not None \
+            and top.score < answer_min else None
+        plausible = self._sure_service(top, hits[1:3], confirm_min) if chosen is None and top is not None \
+            and sure is None and top.score < confirm_min else None
         if sure is not None:
             # the service is sure: its most probable record answers when plausible, else the one its service offers
             # ("买了房子 能把户口迁过来吗": the guide, not the FAQ on parents the learned order puts first by a hair)
             top = replace(sure, score=answer_min)
+        elif plausible is not None:
+            # and plausible together, though none of them alone: ask to confirm the service rather than refuse
+            # ("社保卡能代领吗": 0.46 for the guide, 0.14 for its FAQ on 代办)
+            top = replace(plausible, score=confirm_min)
+            hits = [top] + [h for h in hits if h.record_id != top.record_id]
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
@@ -475,16 +509,17 @@ class Assistant:
         """The record that stands for a record's service: its guide, or itself (a policy, a FAQ without one)."""
         return self.index.record(self._service_of(record_id, kind) or record_id)
 
-    def _sure_service(self, top: RecordHit, others: list[RecordHit]) -> RecordHit | None:
-        """The most probable record of the top one's service when its records just below it make the service sure,
-        though no one of them may be: "看病的钱怎么报销" is only a plausible match for 医疗费用手工（零星）报销, but
-        a sure one for its FAQ on when the money arrives; "养老保险转过来要多久啊" is 0.40 for the guide and 0.31
+    def _sure_service(self, top: RecordHit, others: list[RecordHit], floor: float) -> RecordHit | None:
+        """The most probable record of the top one's service when its records just below it make the service as
+        probable as `floor` (sure: answered; plausible: put to the citizen to confirm), though no one of them may
+        be: "看病的钱怎么报销" is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on
+        when the money arrives; "养老保险转过来要多久啊" is 0.40 for the guide and 0.31
         for its FAQ on how long a transfer takes. Each record's probability is that it answers if put first, and
         any of them answering means the service does, so they add up. Unless one of them is plausible alone, the
         guide answers: it covers the whole service, a FAQ only its special case."""
         service = self._service_of(top.record_id, top.kind)
         same = [top] + [h for h in others if service and self._service_of(h.record_id, h.kind) == service]
-        if len(same) < 2 or sum(h.score for h in same) < self.answer_min(top.kind):
+        if len(same) < 2 or sum(h.score for h in same) < floor:
             return None
         best = max(same, key=lambda h: h.score)
         guide = next((h for h in same if h.kind == "guide"), best)

@@ -105,6 +105,9 @@ CONVERSATIONS = [
     # 签注 is in the travel permits' titles, and 居住证签注 is a name of 居住证
     [("居住证到期了怎么办", "g-residence-permit"), ("网上能签注吗", "g-residence-permit")],
     [("港澳通行证怎么办", "g-hk-macao-permit"), ("台湾的签注呢", "g-taiwan-permit")],
+    # "X呢" asks the same of X, read with the conversation's situation: 新生儿's 医保, 公积金's 买房提取
+    [("新生儿怎么上户口", "g-birth-registration"), ("医保呢", "g-newborn-medical")],
+    [("公积金租房提取要什么", "g-hpf-withdraw-rent"), ("买房呢", "g-hpf-withdraw-purchase")],
     [("护照怎么办", "g-passport"), ("身份证补发要多久", "g-id-card-renew")],
     # 备案 is only in this service's names: the question is about it, though 报销 is in another title
     [("异地就医备案", "g-offsite-medical-filing"), ("备案后报销比例会降吗", "g-offsite-medical-filing")],
@@ -138,6 +141,7 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     ("在示例市买了房子 能把户口迁过来吗", "g-hukou-move-in"),
     # the service the question names (结婚证) before another's FAQ sharing every word ("…能协议离婚吗")
     ("结婚证丢了", "faq-mar-lost"),
+    ("我换城市工作了 养老保险怎么转过去", "g-pension-transfer"),  # 转过去 is a word form of 转移接续 (synonyms.txt)
 ])
 def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
     answer = assistant.ask(question)
@@ -345,6 +349,22 @@ def test_a_service_is_answered_when_its_records_together_are_sure_though_none_al
     answer = assistant.ask("养老保险转过来一般多久 我等好久了")
     assert answer.answered and answer.citations[0].record_id == "g-pension-transfer"
     assert answer.citations[0].section == "办理时限"
+
+
+def test_a_service_only_plausible_with_its_records_together_is_put_to_the_citizen_not_refused(assistant):
+    """The 社保卡 guide (0.46) and its FAQ on 代办 (0.14) are each below the confirming threshold, together above."""
+    asked = assistant.ask("社保卡能代领吗")
+    assert asked.decision == "clarify"
+    assert {"g-social-card", "faq-social-card-proxy"} <= {o["record_id"] for o in asked.options}
+
+
+def test_a_turn_asking_the_same_of_another_service_asks_the_same_aspect(assistant):
+    first = assistant.ask("护照要多少钱")
+    answer = assistant.ask("港澳通行证呢", session_id=first.session_id)
+    assert answer.citations[0].record_id == "g-hk-macao-permit" and answer.citations[0].section == "收费标准"
+    # a circumstance of the asker is still about the service talked about, and asks no fee
+    answer = assistant.ask("那不是本地户口呢", session_id=assistant.ask("护照要多少钱").session_id)
+    assert answer.citations[0].record_id == "faq-passport-remote"
 
 
 def test_a_follow_up_after_a_confirming_question_is_about_the_service_put_to_the_citizen(assistant):
