@@ -170,7 +170,8 @@ class Assistant:
         hits = found[:5]
         if topic_id and q.asks_instead and q.aspect == "general":
             # "港澳通行证呢" after "护照要多少钱" asks the fee of another service; "那不是本地户口呢" asks no fee
-            instead = self._with_situation(q, hits, topic_id, topic_title, self.confirm_min)
+            instead = self._with_situation(q, hits, topic_id, topic_title, self.confirm_min) \
+                or self._sibling_named(q, hits, topic_id, topic_title)
             if instead or hits and hits[0].score >= self.answer_min(hits[0].kind) \
                     and self._service_of(hits[0].record_id, hits[0].kind) != topic_id:
                 q.aspect = state.asked_aspect
@@ -218,6 +219,23 @@ class Assistant:
         if first is None or first.score < floor(first.kind) or not self._names_its_service(q, first):
             return None
         return [first] + [h for h in about if self._service_of(h.record_id, h.kind) not in (topic_id, first_service)]
+
+    def _sibling_named(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str,
+                       topic_title: str) -> list[RecordHit] | None:
+        """The turn's own best guess, when it is a service of the same family as the one talked about (their
+        titles share a word) that the turn names: "我是买房的" after 销户提取住房公积金 is 购买住房提取住房公积金,
+        put to the citizen to confirm if not probable enough to answer."""
+        top = hits[0] if hits else None
+        if (top is None or top.features.get("order", 0.0) < CLARIFY_ORDER_FLOOR
+                or self._service_of(top.record_id, top.kind) in ("", topic_id) or not self._names_its_service(q, top)):
+            return None
+        service = self._service_record(top.record_id, top.kind)
+        lexicon = self.index.lexicon
+        shared = {w for w in lexicon.words(normalize(topic_title)) if len(w) >= 2} & set(lexicon.words(
+            normalize(service.title)))
+        if not shared:
+            return None
+        return [replace(top, score=max(top.score, self.confirm_min(top.kind)))] + hits[1:]
 
     def _answered_elsewhere(self, hits: list[RecordHit], topic_id: str) -> bool:
         """Whether the turn on its own is answered, and by another service than the one talked about: "孩子是在

@@ -94,7 +94,7 @@ class ParsedQuery:
     jurisdictions: list[tuple[str, str]]  # provinces and cities named ("广州市", "广州")
     places_elsewhere: list[tuple[str, str]]  # other places whose rules it asks about ("北京现在低保标准多少")
     starts_like_follow_up: bool     # "那…", "还有…"
-    asks_instead: bool              # "医保呢": the same question, about another thing
+    asks_instead: bool              # "医保呢", "我是买房的": the same question, about another thing
     asks_if_required: bool          # "需要带身份证吗": whether the service talked about needs a document
     about_residence: bool           # "不是本地户口呢": a circumstance of the asker, not a service
     option_number: int | None = field(default=None)  # "2", "第2个", "先说第二个": which of the things listed

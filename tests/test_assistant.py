@@ -108,6 +108,8 @@ CONVERSATIONS = [
     # "X呢" asks the same of X, read with the conversation's situation: 新生儿's 医保, 公积金's 买房提取
     [("新生儿怎么上户口", "g-birth-registration"), ("医保呢", "g-newborn-medical")],
     [("公积金租房提取要什么", "g-hpf-withdraw-rent"), ("买房呢", "g-hpf-withdraw-purchase")],
+    # and "我是买房的" corrects the service answered for another of its family (their titles share 住房公积金)
+    [("公积金能取出来吗", "g-hpf-close-withdraw"), ("我是买房的", "g-hpf-withdraw-purchase")],
     [("护照怎么办", "g-passport"), ("身份证补发要多久", "g-id-card-renew")],
     # 备案 is only in this service's names: the question is about it, though 报销 is in another title
     [("异地就医备案", "g-offsite-medical-filing"), ("备案后报销比例会降吗", "g-offsite-medical-filing")],
