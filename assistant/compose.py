@@ -18,6 +18,7 @@ from language.aspects import asks_about_document, aspect_label, aspects_asked, q
 from language.data import language_data
 from language.documents import document_pattern, split_sentences
 from language.lexicon import Lexicon
+from language.understanding import is_question_word
 
 TITLE_WORD_WEIGHT = 0.2   # a title word identifies the document, rarely the passage
 PREFERRED_BONUS = 0.5
@@ -171,9 +172,15 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     service's own names, or holding a figure of the kind it asks for; one in `near` (the guide's chunk closest in
     meaning to the question) gains NEAR_BONUS. None when there is none, and the overview is the answer
     ("我想办公积金贷款")."""
-    name_tokens = lexicon.token_set("、".join([guide.name, *guide.aliases]))
-    detail = {t for t in lexicon.tokens(query) if not t.startswith("§syn")} - name_tokens
-    detail_words = {t for t in detail if len(t) >= 2 and not t.startswith("§")}
+    names = "、".join([guide.name, *guide.aliases])
+    name_tokens = lexicon.token_set(names) | lexicon.groups_within(names)
+    # a word, or the synonym group of one: "要照片吗" asks for the item the guide calls 相片 (a group said by a
+    # question word, "多少钱" of 收费, asks the aspect, not a detail)
+    tokens = set(lexicon.tokens(query))
+    said = {t for t in tokens if t.startswith("§syn") and any(
+        w in query and not is_question_word(w) for w in lexicon.groups[int(t.removeprefix("§syn"))])}
+    detail = ({t for t in tokens if not t.startswith("§syn")} | said) - name_tokens
+    detail_words = {t for t in detail if len(t) >= 2 and (not t.startswith("§") or t in said)}
     figures = [_figures()[kind] for kind in quantities_asked(query)]
     best: tuple[float, str, list[str], str] | None = None
     for field, text in guide_field_texts(guide).items():

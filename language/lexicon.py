@@ -127,6 +127,11 @@ class Lexicon:
             return []
         return sorted({self._group_of[m.group(0)] for m in self._variant_re.finditer(text)})
 
+    def groups_within(self, text: str) -> set[str]:
+        """The synonym tokens of every group a wording of which occurs in the text, overlapping ones too:
+        "机动车检验合格标志" holds 机动车 as well as the longer 机动车检验 that `synonym_groups` reads."""
+        return {f"§syn{i}" for w, i in self._group_of.items() if w in text}
+
     def variants(self, word: str) -> list[str]:
         """The word and the other wordings of its synonym group ("掉了" → 遗失, 丢失, 丢了 …)."""
         group = self._group_of.get(word)

@@ -455,6 +455,17 @@ def test_a_detail_asked_in_other_words_than_the_guide_s_is_found_by_meaning(assi
     assert sentence in answer.answer
 
 
+@pytest.mark.parametrize("question, service, sentence", [
+    ("第一次办身份证要照片吗", "g-id-card-apply", "符合标准的相片"),
+    ("护照办好了能寄到家里吗", "g-passport", "邮寄送证"),
+])
+def test_a_detail_asked_by_a_synonym_of_the_guide_s_word_is_quoted(assistant, question, service, sentence):
+    """照片 is the guide's 相片, 寄到 its 邮寄 (synonyms.txt); the 机动车 in 机动车检验's name is no detail."""
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == service
+    assert sentence in answer.answer
+
+
 def test_a_clause_asking_from_when_payment_starts_gets_the_sentence_saying_so(assistant):
     answer = assistant.ask("退休审批要几天 养老金从哪个月开始发")
     assert answer.answered and answer.citations[0].record_id == "g-retirement"
