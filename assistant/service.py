@@ -260,9 +260,11 @@ class Assistant:
         法人 变更登记要啥材料" after 小学入学 asks about a company, and the refusal names 公司设立登记. (A statement
         stays in the story: "我是灵活就业 自己交的医保" after 生育津贴.)"""
         top = hits[0] if hits else None
-        if top is not None and (top.score >= self.confirm_min(top.kind) or self.retriever.named_in(q.text)
-                                or q.aspect != "general" and top.features.get("order", 0.0) >= ELSEWHERE_ORDER
-                                and self._service_of(top.record_id, top.kind) != topic_id):
+        if top is not None and (top.score >= self.answer_min(top.kind) or self.retriever.named_in(q.text)
+                                or self._names_its_service(q, top) and (
+                                    top.score >= self.confirm_min(top.kind)
+                                    or q.aspect != "general" and top.features.get("order", 0.0) >= ELSEWHERE_ORDER
+                                    and self._service_of(top.record_id, top.kind) != topic_id)):
             return False
         return self._known_words_only(q) and not any(self._names_another_service(q, w, topic_id)
                                                      for w in q.content_words)

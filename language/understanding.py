@@ -238,9 +238,11 @@ def places_asked_about(text: str, vocabulary: Vocabulary) -> list[tuple[str, str
 
 
 def subject_words(normalized: str, lexicon: Lexicon) -> list[str]:
-    """The words of a question left once its aspect wording and filler (tag `aspect`) are set aside."""
+    """The words of a question left once its aspect wording, filler (tag `aspect`) and question words ("要什么
+    材料" leaves 什么) are set aside."""
     filler = lexicon.data.words("aspect")
-    return [w for w in lexicon.cut(without_aspect_wording(normalized)) if len(w) >= 2 and w not in filler]
+    return [w for w in lexicon.cut(without_aspect_wording(normalized))
+            if len(w) >= 2 and w not in filler and not is_question_word(w)]
 
 
 def _subject_text(normalized: str, lexicon: Lexicon) -> str:

@@ -108,6 +108,8 @@ CONVERSATIONS = [
     # "X呢" asks the same of X, read with the conversation's situation: 新生儿's 医保, 公积金's 买房提取
     [("新生儿怎么上户口", "g-birth-registration"), ("医保呢", "g-newborn-medical")],
     [("公积金租房提取要什么", "g-hpf-withdraw-rent"), ("买房呢", "g-hpf-withdraw-purchase")],
+    # a turn of generic words asking "where to" money goes stays with the service; 打到哪里 asks no office
+    [("失业金怎么领", "g-unemployment-benefit"), ("钱打到哪里", "g-unemployment-benefit")],
     # and "我是买房的" corrects the service answered for another of its family (their titles share 住房公积金)
     [("公积金能取出来吗", "g-hpf-close-withdraw"), ("我是买房的", "g-hpf-withdraw-purchase")],
     [("护照怎么办", "g-passport"), ("身份证补发要多久", "g-id-card-renew")],
@@ -144,6 +146,7 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     # the service the question names (结婚证) before another's FAQ sharing every word ("…能协议离婚吗")
     ("结婚证丢了", "faq-mar-lost"),
     ("我换城市工作了 养老保险怎么转过去", "g-pension-transfer"),  # 转过去 is a word form of 转移接续 (synonyms.txt)
+    ("小学入学要什么材料", "g-school-enrollment"),  # its short name: 小学 and 入学 are in its name (什么 is no name word)
 ])
 def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
     answer = assistant.ask(question)
