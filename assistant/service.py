@@ -170,13 +170,15 @@ class Assistant:
         hits = found[:5]
         if topic_id and q.asks_instead and q.aspect == "general":
             # "港澳通行证呢" after "护照要多少钱" asks the fee of another service; "那不是本地户口呢" asks no fee
-            instead = self._with_situation(q, hits, topic_id, topic_title, self.confirm_min) \
-                or self._sibling_named(q, hits, topic_id, topic_title)
+            instead = self._with_situation(q, hits, topic_id, topic_title, self.confirm_min)
             if instead or hits and hits[0].score >= self.answer_min(hits[0].kind) \
                     and self._service_of(hits[0].record_id, hits[0].kind) != topic_id:
                 q.aspect = state.asked_aspect
             if instead:
                 return instead, None
+        elif topic_id and not self._names_one_of(q, [(topic_id, topic_title)]) \
+                and (instead := self._with_situation(q, hits, topic_id, topic_title, self.answer_min)):
+            return instead, None  # "医保怎么办" after 出生登记 is 新生儿医保, though the 出生登记 guide speaks of 医保
         follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (q.asks_if_required
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text))
@@ -205,37 +207,35 @@ class Assistant:
 
     def _with_situation(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str, topic_title: str,
                         floor: Callable[[str], float]) -> list[RecordHit] | None:
-        """A short turn naming a kind of service several guides are, read with the conversation's situation:
-        "医保呢" after 出生登记（新生儿落户） is 新生儿医保, not a choice among every 医保 guide. Only when the turn
-        alone is not sure, and read so, the first service other than the one talked about is named by the turn
-        and as probable as `floor` (the answer threshold; "买房呢" after 租房提取 asks the same of another service,
-        and a plausible one is enough)."""
+        """A short turn naming another service than the one talked about, read with what their titles share:
+        "医保怎么办" after 出生登记（新生儿落户） is 新生儿医保 (新生儿参加城乡居民基本医疗保险: 新生儿), not one of every
+        医保 guide; "我是买房的" after 销户提取住房公积金 is 购买住房提取住房公积金. Among the turn's own candidates,
+        the first of another service that the turn names, whose title shares a word with the one talked about,
+        and that comes first when the turn is read with the shared words, as probable as `floor`."""
         top = hits[0] if hits else None
         if len(q.text) > FOLLOW_UP_MAX_CHARS or top is not None and top.score >= self.answer_min(top.kind):
             return None
-        about = self.retriever.run(q.search_about(topic_title), top_k=5)
-        first = next((h for h in about if self._service_of(h.record_id, h.kind) not in ("", topic_id)), None)
-        first_service = self._service_of(first.record_id, first.kind) if first is not None else ""
-        if first is None or first.score < floor(first.kind) or not self._names_its_service(q, first):
-            return None
-        return [first] + [h for h in about if self._service_of(h.record_id, h.kind) not in (topic_id, first_service)]
+        lexicon, topic = self.index.lexicon, normalize(topic_title)
+        for hit in hits:
+            service = self._service_record(hit.record_id, hit.kind)
+            if service is None or service.id == topic_id or hit.kind == "policy" or not self._names_its_service(q, hit):
+                continue
+            shared = [w for w in lexicon.words(normalize(service.title)) if len(w) >= 2 and w in topic
+                      and self._names_a_family(w)]
+            if not shared:
+                continue
+            about = self.retriever.run(q.search_about(" ".join(dict.fromkeys(shared))), top_k=5)
+            first = next((h for h in about if self._service_of(h.record_id, h.kind) != topic_id), None)
+            if first is not None and self._service_of(first.record_id, first.kind) == service.id \
+                    and first.score >= floor(first.kind):
+                return [first] + [h for h in about if self._service_of(h.record_id, h.kind) not in (topic_id,
+                                                                                                 service.id)]
+        return None
 
-    def _sibling_named(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str,
-                       topic_title: str) -> list[RecordHit] | None:
-        """The turn's own best guess, when it is a service of the same family as the one talked about (their
-        titles share a word) that the turn names: "我是买房的" after 销户提取住房公积金 is 购买住房提取住房公积金,
-        put to the citizen to confirm if not probable enough to answer."""
-        top = hits[0] if hits else None
-        if (top is None or top.features.get("order", 0.0) < CLARIFY_ORDER_FLOOR
-                or self._service_of(top.record_id, top.kind) in ("", topic_id) or not self._names_its_service(q, top)):
-            return None
-        service = self._service_record(top.record_id, top.kind)
-        lexicon = self.index.lexicon
-        shared = {w for w in lexicon.words(normalize(topic_title)) if len(w) >= 2} & set(lexicon.words(
-            normalize(service.title)))
-        if not shared:
-            return None
-        return [replace(top, score=max(top.score, self.confirm_min(top.kind)))] + hits[1:]
+    def _names_a_family(self, word: str) -> bool:
+        """Whether a word of guides' titles names a family of services (新生儿, 住房公积金), not a kind of act
+        that many are (登记 titles a fifth of the sample guides): at most a tenth of the guides are titled with it."""
+        return len(self.retriever.guides_titled_with(word)) <= max(2, self.retriever.guide_count() // 10)
 
     def _answered_elsewhere(self, hits: list[RecordHit], topic_id: str) -> bool:
         """Whether the turn on its own is answered, and by another service than the one talked about: "孩子是在

@@ -170,6 +170,9 @@ class HybridRetriever:
         """Guides whose title (事项名称) holds the word or a synonym of it."""
         return self.refresh().guides_titled_with(word, self.index.lexicon)
 
+    def guide_count(self) -> int:
+        return int(self.refresh().is_guide.sum())
+
     # ---- querying --------------------------------------------------------------
     def warm_up(self) -> None:
         """Load the tables and the embedding model, and read every record's sentences for the relevance features."""

@@ -110,6 +110,10 @@ CONVERSATIONS = [
     [("公积金租房提取要什么", "g-hpf-withdraw-rent"), ("买房呢", "g-hpf-withdraw-purchase")],
     # a turn of generic words asking "where to" money goes stays with the service; 打到哪里 asks no office
     [("失业金怎么领", "g-unemployment-benefit"), ("钱打到哪里", "g-unemployment-benefit")],
+    # a turn naming another service is read with what its title shares with the one talked about (新生儿)
+    [("孩子出生了怎么上户口", "g-birth-registration"), ("医保怎么办", "g-newborn-medical")],
+    # how many (一张) names no service
+    [("社保卡丢了", "g-social-card"), ("补一张要多少钱", "g-social-card")],
     # and "我是买房的" corrects the service answered for another of its family (their titles share 住房公积金)
     [("公积金能取出来吗", "g-hpf-close-withdraw"), ("我是买房的", "g-hpf-withdraw-purchase")],
     [("护照怎么办", "g-passport"), ("身份证补发要多久", "g-id-card-renew")],
