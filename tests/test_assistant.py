@@ -112,6 +112,8 @@ CONVERSATIONS = [
     [("失业金怎么领", "g-unemployment-benefit"), ("钱打到哪里", "g-unemployment-benefit")],
     # a turn naming another service is read with what its title shares with the one talked about (新生儿)
     [("孩子出生了怎么上户口", "g-birth-registration"), ("医保怎么办", "g-newborn-medical")],
+    # a turn naming the service talked about by one of its names (评残) is still read in the conversation
+    [("残疾证在哪办", "g-disability-certificate"), ("评残要多少钱", "g-disability-certificate")],
     # how many (一张) names no service
     [("社保卡丢了", "g-social-card"), ("补一张要多少钱", "g-social-card")],
     # and "我是买房的" corrects the service answered for another of its family (their titles share 住房公积金)
