@@ -164,7 +164,9 @@ class HybridRetriever:
         """Records one of whose full names is in the text or sounds like part of it (a short form,
         "外地人能办吗" for 居住证, does not count)."""
         tables = self.refresh()
-        return {tables.record_ids[i] for i in np.flatnonzero(tables.title_hits(normalize(text)))}
+        q = normalize(text)
+        hits = tables.title_hits(q, self.index.lexicon.canonical(q))
+        return {tables.record_ids[i] for i in np.flatnonzero(hits)}
 
     def guides_titled_with(self, word: str) -> set[str]:
         """Guides whose title (事项名称) holds the word or a synonym of it."""
@@ -225,7 +227,7 @@ class HybridRetriever:
             parts = (_z(lex), _z(dense), _z(t.record_bm25.scores(list(query.tokens))))
             fused = parts[0] + config.dense * parts[1] + config.record * parts[2]
         # a story names a service by a short form in the clause that asks ("…孩子明年要上学，居住证怎么办")
-        title_hits = (t.title_hits(q) | t.short_name_hits(query.subject_words, self.index.lexicon)
+        title_hits = (t.title_hits(q, self.index.lexicon.canonical(q)) | t.short_name_hits(query.subject_words, self.index.lexicon)
                       | t.short_name_hits(query.asking_subject_words, self.index.lexicon))
         ranking = Ranking(query, t, self.index.lexicon, config, fused, title_hits)
         fused = adjust(ranking)

@@ -23,7 +23,7 @@ from language.text import normalize, pinyin_key
 
 # an everyday word used in this many chunks is one a mistyped sound may stand for (教税 → 缴税)
 EVERYDAY_WORD_CHUNKS = 5
-FORMAT = 10  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
+FORMAT = 11  # raise when the fields below change, so a saved snapshot of an older layout is rebuilt
 
 
 @dataclass
@@ -49,6 +49,7 @@ class RecordTables:
     is_guide: np.ndarray
     is_policy: np.ndarray
     name_table: dict[str, list[tuple[str, int]]]     # names by their first two characters
+    canonical_name_table: dict[str, list[tuple[str, int]]]  # names said in synonyms' first wordings, the same way
     sound_table: dict[str, list[tuple[str, int]]]    # pinyin keys by their first syllable
     region_values: list[str]
     region_of: np.ndarray
@@ -68,13 +69,15 @@ class RecordTables:
             self.titles = [normalize(self.meta[r].title) for r in self.record_ids]
         return self.titles
 
-    def title_hits(self, q: str) -> np.ndarray:
-        """Records one of whose names is in the normalised question, or sounds like part of it (居主证 → 居住证)."""
+    def title_hits(self, q: str, canonical: str = "") -> np.ndarray:
+        """Records one of whose names is in the normalised question, or in it said with synonyms' first wordings
+        (`canonical`: "娃娃上小学" names 孩子上小学), or sounds like part of it (居主证 → 居住证)."""
         hits = np.zeros(len(self.record_ids), dtype=bool)
-        for start in range(len(q) - 1):
-            for name, i in self.name_table.get(q[start : start + 2], ()):
-                if q.startswith(name, start):
-                    hits[i] = True
+        for text, table in ((q, self.name_table), (canonical, self.canonical_name_table)):
+            for start in range(len(text) - 1):
+                for name, i in table.get(text[start : start + 2], ()):
+                    if text.startswith(name, start):
+                        hits[i] = True
         if self.sound_table:
             q_sound = pinyin_key(q)
             for syllable in {*q_sound.split(), ""}:
@@ -167,7 +170,7 @@ def build_tables(index: KnowledgeIndex) -> RecordTables:
         chunks=chunks, record_ids=record_ids, chunk_record=np.array([rpos[c.record_id] for c in chunks], dtype=np.int64),
         idf=idf, chunk_bm25=chunk_bm25, record_bm25=BM25Index(per_record, k1=1.2, b=0.75), meta=meta,
         places=_places(lexicon, meta), is_guide=np.array([k == "guide" for k in kinds]),
-        is_policy=np.array([k == "policy" for k in kinds]), name_table={}, sound_table={}, region_values=[],
+        is_policy=np.array([k == "policy" for k in kinds]), name_table={}, canonical_name_table={}, sound_table={}, region_values=[],
         region_of=np.zeros(0, dtype=np.int64), faq_phrasings=[], faq_tokens={}, bigram_postings={}, sound_words={},
         everyday_sounds={})
     _fill_query_tables(tables, lexicon)
@@ -184,6 +187,11 @@ def _fill_query_tables(t: RecordTables, lexicon: Lexicon) -> None:
     for i, r in enumerate(t.record_ids):
         for name in t.meta[r].names:
             t.name_table.setdefault(name[:2], []).append((name, i))
+            # and in synonyms' first wordings; not a name that is itself a wording of a group (退休手续 of 退休):
+            # it would become that group's word, which names nothing alone
+            said = lexicon.canonical(name)
+            if said != name and len(lexicon.variants(name)) == 1:
+                t.canonical_name_table.setdefault(said[:2], []).append((said, i))
         for sound in t.meta[r].sounds:
             t.sound_table.setdefault((sound.split() or [""])[0], []).append((sound, i))
     # regions: few distinct values, so the district rule is decided per value, not per record

@@ -127,6 +127,13 @@ class Lexicon:
             return []
         return sorted({self._group_of[m.group(0)] for m in self._variant_re.finditer(text)})
 
+    def canonical(self, text: str) -> str:
+        """The text with each synonym said as its group's first wording ("娃娃上小学" → "子女上小学"), so that a
+        name said with another wording of a group still matches."""
+        if not self._variant_re:
+            return text
+        return self._variant_re.sub(lambda m: self.groups[self._group_of[m.group(0)]][0], text)
+
     def groups_within(self, text: str) -> set[str]:
         """The synonym tokens of every group a wording of which occurs in the text, overlapping ones too:
         "机动车检验合格标志" holds 机动车 as well as the longer 机动车检验 that `synonym_groups` reads."""

@@ -153,7 +153,8 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     ("结婚证丢了", "faq-mar-lost"),
     ("我换城市工作了 养老保险怎么转过去", "g-pension-transfer"),  # 转过去 is a word form of 转移接续 (synonyms.txt)
     ("小学入学要什么材料", "g-school-enrollment"),
-    ("娃儿读一年级要准备啥子", "g-school-enrollment"),  # dialect: 娃儿 is 孩子, 啥子 什么, 准备 no word of a service  # its short name: 小学 and 入学 are in its name (什么 is no name word)
+    ("娃儿读一年级要准备啥子", "g-school-enrollment"),  # dialect: 娃儿 is 孩子, 啥子 什么, 准备 no word of a service
+    ("娃娃上小学要啥子材料", "g-school-enrollment"),  # a name said with a synonym (孩子上小学) is the name  # its short name: 小学 and 入学 are in its name (什么 is no name word)
 ])
 def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
     answer = assistant.ask(question)
