@@ -188,7 +188,7 @@ class Assistant:
                                and (self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
                                     or self._found_first(hits, topic_id)))))
         if not follow_up:
-            return (topic_id and self._with_situation(q, hits, topic_id, topic_title, self.answer_min)) or hits, None
+            return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
         if q.aspect == "general" and not q.figures:
