@@ -843,6 +843,9 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     assert "2070元" in received.answer
     paid = assistant.ask("办护照要多少钱")
     assert paid.aspect == "fees" and "120元" in paid.answer
+    # 几多 is 多少 in Cantonese and Hubei; 咋算 asks how the sum is reckoned
+    assert "2070元" in assistant.ask("被公司炒了 失业金一个月发几多钱").answer
+    assert "生育津贴＝" in assistant.ask("生育津贴咋算的 我是顺产").answer
 
 
 @pytest.mark.parametrize("question, section, fact", [
