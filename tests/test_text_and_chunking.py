@@ -28,6 +28,7 @@ def test_normalize_traditional_and_full_width():
     ("护理补贴多少钱", "general"), ("补助多少钱", "general"), ("办护照多少钱", "fees"),  # a benefit's sum: no fee
     ("失业保险金咋个领", "process"), ("身份证咋补", "process"), ("房东不肯咋个办", "general"),  # 咋个: dialect 怎么
     ("钱会打到哪个卡上", "general"), ("寄到哪家银行", "general"), ("办好了寄到哪", "location"),  # which card, not where
+    ("在外省交的社保 咋转过来", "process"), ("医保怎么转", "process"),  # 转: the transfer's steps
     ("办护照要几多钱", "fees"), ("失业金一个月发几多钱", "general"),  # 几多: 多少 in Cantonese and Hubei
     ("钱打到哪里", "general"), ("钱转到哪儿了", "general"), ("到哪儿办", "location"),  # 打到/转到: to which account
     ("二手房过户的法律依据", "legal_basis"), ("什么情况下可以申请法律援助", "conditions"), ("法律援助", "general"),
