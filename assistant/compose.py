@@ -176,10 +176,8 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     name_tokens = lexicon.token_set(names) | lexicon.groups_within(names)
     # a word, or the synonym group of one: "要照片吗" asks for the item the guide calls 相片 (a group said by a
     # question word, "多少钱" of 收费, asks the aspect, not a detail)
-    tokens = set(lexicon.tokens(query))
-    said = {t for t in tokens if t.startswith("§syn") and any(
-        w in query and not is_question_word(w) for w in lexicon.groups[int(t.removeprefix("§syn"))])}
-    detail = ({t for t in tokens if not t.startswith("§syn")} | said) - name_tokens
+    said = lexicon.synonym_tokens(query, lambda wording: not is_question_word(wording))
+    detail = ({t for t in lexicon.tokens(query) if not t.startswith("§syn")} | said) - name_tokens
     detail_words = {t for t in detail if len(t) >= 2 and (not t.startswith("§") or t in said)}
     figures = [_figures()[kind] for kind in quantities_asked(query)]
     best: tuple[float, str, list[str], str] | None = None

@@ -395,18 +395,16 @@ class Assistant:
                 asked = self._ask_which(q, choices, state, answer_min * 0.8,
                                         "您想咨询的是下面哪一项？请回复序号或事项名称：\n{listing}" if named else not_found)
                 return self._answer_only_option(q, choices, state, asked) or self._affirm(q, hits, asked, state)
-        sure = self._sure_service(top, hits[1:3], answer_min) if chosen is None and top is not None \
-            and top.score < answer_min else None
-        plausible = self._sure_service(top, hits[1:3], confirm_min) if chosen is None and top is not None \
-            and sure is None and top.score < confirm_min else None
-        if sure is not None:
+        mass, pooled = self._pooled_service(top, hits[1:3]) if chosen is None and top is not None \
+            and top.score < answer_min else (0.0, None)
+        if pooled is not None and mass >= answer_min:
             # the service is sure: its most probable record answers when plausible, else the one its service offers
             # ("买了房子 能把户口迁过来吗": the guide, not the FAQ on parents the learned order puts first by a hair)
-            top = replace(sure, score=answer_min)
-        elif plausible is not None:
+            top = replace(pooled, score=answer_min)
+        elif pooled is not None and top.score < confirm_min <= mass:
             # and plausible together, though none of them alone: ask to confirm the service rather than refuse
             # ("社保卡能代领吗": 0.46 for the guide, 0.14 for its FAQ on 代办)
-            top = replace(plausible, score=confirm_min)
+            top = replace(pooled, score=confirm_min)
             hits = [top] + [h for h in hits if h.record_id != top.record_id]
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
@@ -530,21 +528,21 @@ class Assistant:
         """The record that stands for a record's service: its guide, or itself (a policy, a FAQ without one)."""
         return self.index.record(self._service_of(record_id, kind) or record_id)
 
-    def _sure_service(self, top: RecordHit, others: list[RecordHit], floor: float) -> RecordHit | None:
-        """The most probable record of the top one's service when its records just below it make the service as
-        probable as `floor` (sure: answered; plausible: put to the citizen to confirm), though no one of them may
-        be: "看病的钱怎么报销" is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on
-        when the money arrives; "养老保险转过来要多久啊" is 0.40 for the guide and 0.31
-        for its FAQ on how long a transfer takes. Each record's probability is that it answers if put first, and
-        any of them answering means the service does, so they add up. Unless one of them is plausible alone, the
-        guide answers: it covers the whole service, a FAQ only its special case."""
+    def _pooled_service(self, top: RecordHit, others: list[RecordHit]) -> tuple[float, RecordHit | None]:
+        """How probable the top record's service is with its records just below it, and the record that speaks
+        for it: "看病的钱怎么报销" is only a plausible match for 医疗费用手工（零星）报销, but a sure one for its FAQ on
+        when the money arrives; "养老保险转过来要多久啊" is 0.40 for the guide and 0.31 for its FAQ on how long a
+        transfer takes. Each record's probability is that it answers if put first, and any of them answering
+        means the service does, so they add up (sure: answered; plausible: put to the citizen to confirm). The
+        record is the most probable one when it is plausible alone, else the guide: it covers the whole service,
+        a FAQ only its special case. (0, None) when no other record of the service is among them."""
         service = self._service_of(top.record_id, top.kind)
         same = [top] + [h for h in others if service and self._service_of(h.record_id, h.kind) == service]
-        if len(same) < 2 or sum(h.score for h in same) < floor:
-            return None
+        if len(same) < 2:
+            return 0.0, None
         best = max(same, key=lambda h: h.score)
         guide = next((h for h in same if h.kind == "guide"), best)
-        return best if best.score >= self.confirm_min(best.kind) else guide
+        return sum(h.score for h in same), best if best.score >= self.confirm_min(best.kind) else guide
 
     def _only_service_probable(self, top: RecordHit, others: list[RecordHit]) -> bool:
         """In the learned order, every other probable record is of the top one's service: nothing to ask."""

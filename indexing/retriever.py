@@ -173,6 +173,7 @@ class HybridRetriever:
         return self.refresh().guides_titled_with(word, self.index.lexicon)
 
     def guide_count(self) -> int:
+        """How many guides the index holds."""
         return int(self.refresh().is_guide.sum())
 
     # ---- querying --------------------------------------------------------------
@@ -227,9 +228,10 @@ class HybridRetriever:
             parts = (_z(lex), _z(dense), _z(t.record_bm25.scores(list(query.tokens))))
             fused = parts[0] + config.dense * parts[1] + config.record * parts[2]
         # a story names a service by a short form in the clause that asks ("…孩子明年要上学，居住证怎么办")
-        title_hits = (t.title_hits(q, self.index.lexicon.canonical(q)) | t.short_name_hits(query.subject_words, self.index.lexicon)
-                      | t.short_name_hits(query.asking_subject_words, self.index.lexicon))
-        ranking = Ranking(query, t, self.index.lexicon, config, fused, title_hits)
+        lexicon = self.index.lexicon
+        title_hits = (t.title_hits(q, lexicon.canonical(q)) | t.short_name_hits(query.subject_words, lexicon)
+                      | t.short_name_hits(query.asking_subject_words, lexicon))
+        ranking = Ranking(query, t, lexicon, config, fused, title_hits)
         fused = adjust(ranking)
 
         route_faq = t.close_faq(q) if config.on("faq_route") else None

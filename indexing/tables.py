@@ -170,7 +170,8 @@ def build_tables(index: KnowledgeIndex) -> RecordTables:
         chunks=chunks, record_ids=record_ids, chunk_record=np.array([rpos[c.record_id] for c in chunks], dtype=np.int64),
         idf=idf, chunk_bm25=chunk_bm25, record_bm25=BM25Index(per_record, k1=1.2, b=0.75), meta=meta,
         places=_places(lexicon, meta), is_guide=np.array([k == "guide" for k in kinds]),
-        is_policy=np.array([k == "policy" for k in kinds]), name_table={}, canonical_name_table={}, sound_table={}, region_values=[],
+        is_policy=np.array([k == "policy" for k in kinds]), name_table={}, canonical_name_table={}, sound_table={},
+        region_values=[],
         region_of=np.zeros(0, dtype=np.int64), faq_phrasings=[], faq_tokens={}, bigram_postings={}, sound_words={},
         everyday_sounds={})
     _fill_query_tables(tables, lexicon)

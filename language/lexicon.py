@@ -12,6 +12,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import jieba
 
@@ -122,10 +123,18 @@ class Lexicon:
         return out
 
     def synonym_groups(self, text: str) -> list[int]:
-        """Ids of synonym groups any of whose wordings occur in the text."""
+        """Ids of synonym groups any of whose wordings occur in the text, read left to right, longest wording
+        first (so 机动车检验 hides the 机动车 in it; `groups_within` reads overlapping wordings too)."""
         if not self._variant_re:
             return []
         return sorted({self._group_of[m.group(0)] for m in self._variant_re.finditer(text)})
+
+    def synonym_tokens(self, text: str, said_by: Callable[[str], bool]) -> set[str]:
+        """The tokens (as `tokens` reads them) of the synonym groups the text says in a wording `said_by` accepts:
+        "要多少钱" says 收费's group only by a question word."""
+        if not self._variant_re:
+            return set()
+        return {f"§syn{self._group_of[m.group(0)]}" for m in self._variant_re.finditer(text) if said_by(m.group(0))}
 
     def canonical(self, text: str) -> str:
         """The text with each synonym said as its group's first wording ("娃娃上小学" → "子女上小学"), so that a
