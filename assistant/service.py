@@ -180,7 +180,7 @@ class Assistant:
                 and (instead := self._with_situation(q, hits, topic_id, topic_title, self.answer_min)):
             return instead, None  # "医保怎么办" after 出生登记 is 新生儿医保, though the 出生登记 guide speaks of 医保
         follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
-                     and (q.asks_if_required
+                     and (q.asks_if_required or q.asks_of_a_kind
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self._service_of(hits[0].record_id, hits[0].kind) != topic_id)
                           and (q.starts_like_follow_up and self._known_words_only(q)

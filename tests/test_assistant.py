@@ -371,6 +371,21 @@ def test_a_service_only_plausible_with_its_records_together_is_put_to_the_citize
     assert {"g-social-card", "faq-social-card-proxy"} <= {o["record_id"] for o in asked.options}
 
 
+def test_a_kind_of_the_thing_talked_about_is_asked_of_it(assistant):
+    """"能办临时的吗" alone names 临时救助 by its short name; after 身份证 it asks for a temporary identity card."""
+    first = assistant.ask("身份证过期了")
+    answer = assistant.ask("能办临时的吗", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id in ("g-id-card-renew", "faq-id-card-temp")
+    assert "临时居民身份证" in answer.answer
+
+
+def test_money_left_in_an_account_is_its_balance(assistant):
+    """剩的钱 is the 余额 of the survivor guide's name (synonyms.txt): the service is put to the citizen, not refused."""
+    asked = assistant.ask("我妈退休后去世了 她养老账户里剩的钱我们能取出来吗")
+    assert asked.decision in ("clarify", "answered")
+    assert (asked.options or [{"record_id": c.record_id} for c in asked.citations])[0]["record_id"] == "g-pension-survivor"
+
+
 def test_a_turn_asking_the_same_of_another_service_asks_the_same_aspect(assistant):
     first = assistant.ask("护照要多少钱")
     answer = assistant.ask("港澳通行证呢", session_id=first.session_id)
