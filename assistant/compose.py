@@ -172,13 +172,7 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     service's own names, or holding a figure of the kind it asks for; one in `near` (the guide's chunk closest in
     meaning to the question) gains NEAR_BONUS. None when there is none, and the overview is the answer
     ("我想办公积金贷款")."""
-    names = "、".join([guide.name, *guide.aliases])
-    name_tokens = lexicon.token_set(names) | lexicon.groups_within(names)
-    # a word, or the synonym group of one: "要照片吗" asks for the item the guide calls 相片 (a group said by a
-    # question word, "多少钱" of 收费, asks the aspect, not a detail)
-    said = lexicon.synonym_tokens(query, lambda wording: not is_question_word(wording))
-    detail = ({t for t in lexicon.tokens(query) if not t.startswith("§syn")} | said) - name_tokens
-    detail_words = {t for t in detail if len(t) >= 2 and (not t.startswith("§") or t in said)}
+    detail, detail_words = _detail_tokens(guide, query, lexicon)
     figures = [_figures()[kind] for kind in quantities_asked(query)]
     best: tuple[float, str, list[str], str] | None = None
     for field, text in guide_field_texts(guide).items():
@@ -202,6 +196,24 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     passage = best_passage(sentences, detail, lexicon, weights, preferred=sentence, title=guide.name)
     section = GUIDE_SECTIONS[field]
     return f"【{guide.name}】{section}：\n{passage.replace('**', '')}\n{FOLLOW_UP_HINT}", section
+
+
+def asks_a_detail(guide: ServiceGuide, query: str, lexicon: Lexicon) -> bool:
+    """Whether the question holds words beyond the service's names ("护照能加急吗": 加急), so that an overview
+    given for it should say it holds nothing on them."""
+    return bool(_detail_tokens(guide, query, lexicon)[1])
+
+
+def _detail_tokens(guide: ServiceGuide, query: str, lexicon: Lexicon) -> tuple[set[str], set[str]]:
+    """The question's tokens beyond the service's names, and those of them that are words (two characters or
+    more) or synonym groups said by a word other than a question word."""
+    names = "、".join([guide.name, *guide.aliases])
+    name_tokens = lexicon.token_set(names) | lexicon.groups_within(names)
+    # a word, or the synonym group of one: "要照片吗" asks for the item the guide calls 相片 (a group said by a
+    # question word, "多少钱" of 收费, asks the aspect, not a detail)
+    said = lexicon.synonym_tokens(query, lambda wording: not is_question_word(wording))
+    detail = ({t for t in lexicon.tokens(query) if not t.startswith("§syn")} | said) - name_tokens
+    return detail, {t for t in detail if len(t) >= 2 and (not t.startswith("§") or t in said)}
 
 
 def asks_for_a_payment(guide: ServiceGuide, question: str) -> bool:

@@ -17,9 +17,8 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-from assistant.compose import (FOLLOW_UP_HINT, Citation, asks_for_a_payment, compose_clause_details, compose_faq,
-                               compose_guide_aspects, compose_guide_detail,
-                               compose_policy, full_text)
+from assistant.compose import (FOLLOW_UP_HINT, Citation, asks_a_detail, asks_for_a_payment, compose_clause_details,
+                               compose_faq, compose_guide_aspects, compose_guide_detail, compose_policy, full_text)
 from assistant.conversation import FOLLOW_UP_MAX_CHARS, ConversationStore, SessionState, SessionStore
 from assistant.demand_log import DemandLog
 from assistant.life_events import LifeEvents
@@ -643,10 +642,7 @@ class Assistant:
         state.topic_id, state.topic_title = (guide.id, guide.title) if guide else (record.id, record.title)
         top = next((h for h in hits if h.record_id == record.id), None) or RecordHit(
             record.id, record.kind, record.title, self.confirm_min(record.kind), 0.0)
-        answer = self._compose(q, top, record, hits)
-        answer.notices.append(f"没有找到与问题完全对应的内容，以上是最接近的《{record.title}》，仅供参考；"
-                              "如果不是您要问的，请换个说法。")
-        return answer
+        return self._compose(q, top, record, hits, closest_match=True)
 
     def _names_one_of(self, q: ParsedQuery, records: list[tuple[str, str]]) -> bool:
         """Whether a content word of the question is part of the names of one of these (id, title) records,
@@ -715,8 +711,11 @@ class Assistant:
         return (a.score >= self.answer_min(a.kind) and b.score >= self.answer_min(b.kind)
                 and a.fused - b.fused < CLARIFY_MARGIN)
 
-    def _compose(self, q: ParsedQuery, top: RecordHit, record, hits: list[RecordHit]) -> Answer:
+    def _compose(self, q: ParsedQuery, top: RecordHit, record, hits: list[RecordHit],
+                 closest_match: bool = False) -> Answer:
+        """The answer from the record; `closest_match`: it is only the closest, and the answer says so."""
         closest = max(top.chunks, key=lambda c: c.dense).chunk.text if top.chunks else ""  # closest in meaning
+        overview_only = False
         if isinstance(record, ServiceGuide):
             detail = None
             if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
@@ -726,6 +725,8 @@ class Assistant:
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             text, section = detail or compose_guide_aspects(record, asked)
+            if detail is None and q.aspect == "general" and asks_a_detail(record, q.search.text, self.index.lexicon):
+                overview_only = True  # "护照能加急吗": no sentence of the guide is about 加急
             if detail is None:
                 more = compose_clause_details(record, asking_clauses(q.text), text, self.index.lexicon,
                                               q.vocabulary.idf)
@@ -750,6 +751,12 @@ class Assistant:
                 answer_text = phrased
         elsewhere = self._elsewhere(q, record)
         notices = [f"所引内容没有提到{'、'.join(elsewhere)}，仅供参考，请以当地规定为准。"] if elsewhere else []
+        if closest_match:
+            notices.append(f"没有找到与问题完全对应的内容，以上是最接近的《{record.title}》，仅供参考；"
+                           "如果不是您要问的，请换个说法。")
+        elif overview_only:
+            notices.append(f"办事指南里没有与您所问细节直接对应的说明，以上是《{record.title}》的基本信息；"
+                           f"具体情况请拨打政务服务便民热线 {self.hotline} 咨询。")
         return Answer("", "", "answered", answer_text, citations=[citation], suggestions=related, notices=notices,
                       aspect=q.aspect)
 

@@ -379,6 +379,14 @@ def test_a_kind_of_the_thing_talked_about_is_asked_of_it(assistant):
     assert "临时居民身份证" in answer.answer
 
 
+def test_an_overview_given_for_a_detail_the_guide_lacks_says_so(assistant):
+    """The passport guide says nothing of 加急: its overview is no answer to that, and the citizen is told so."""
+    rushed = assistant.ask("护照能加急吗 下礼拜就要出国了")
+    assert any("没有与您所问细节直接对应的说明" in n and "12345" in n for n in rushed.notices)
+    plain = assistant.ask("我想办公积金贷款")  # names nothing but the service: the overview is what was asked
+    assert plain.answered and not any("细节" in n for n in plain.notices)
+
+
 def test_money_left_in_an_account_is_its_balance(assistant):
     """剩的钱 is the 余额 of the survivor guide's name (synonyms.txt): the service is put to the citizen, not refused."""
     asked = assistant.ask("我妈退休后去世了 她养老账户里剩的钱我们能取出来吗")
