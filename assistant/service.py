@@ -119,9 +119,11 @@ class Assistant:
         start = time.perf_counter()
         q = understand(question, self.retriever.vocabulary(), self.max_question_chars)
         sid, state = self.sessions.get(session_id)
-        names_nothing = not q.content_words
+        names_nothing = not q.content_words or q.affirms  # "没错": the one service offered
         listed: list[dict] = []
-        if (event := self.events.answer(q, state)) is not None:
+        if state.options and q.declines and not q.content_words:
+            hits, answer = [], self._declined(state)
+        elif (event := self.events.answer(q, state)) is not None:
             hits, answer = [], event
         elif not state.topic_id and not state.tentative_id and not state.options and names_nothing:
             hits, answer = [], self._ask_for_service(q, state)
@@ -346,6 +348,8 @@ class Assistant:
         """The option the reply picks: by its number or title, or by naming just one of the services offered
         ("个体户那种" picks 个体工商户设立登记 over 有限责任公司设立登记; over a FAQ about 个体户 too, whose guide it is).
         With no options, "先说第2个" picks by its number a service the last message asked about."""
+        if q.declines and q.option_number is None:
+            return None  # "不是的 我问的是港澳通行证": what follows is searched, none of the options picked
         if not state.options:
             number = q.option_number
             return state.listed[number - 1] if number is not None and 0 < number <= len(state.listed) else None
@@ -361,7 +365,7 @@ class Assistant:
         named = [o for o in state.options if most and naming[o["record_id"]] == most]
         if len(named) > 1:
             named = [o for o in named if o["kind"] == "guide"]
-        if named or q.content_words:
+        if named or q.content_words and not q.affirms:
             return named[0] if len(named) == 1 else None
         # "要多久" after "您想了解的是：1. 个体工商户设立登记" asks about the one service offered
         guides = {self._service_of(o["record_id"], o["kind"]) for o in state.options}
@@ -558,6 +562,15 @@ class Assistant:
         example = f"“居住证{q.text}”" if len(q.text) <= 12 else "“居住证要带什么材料”"
         return Answer("", "", "clarify", f"请问您要咨询哪项业务？请告诉我事项名称，例如{example}。", aspect=q.aspect)
 
+    def _declined(self, state: SessionState) -> Answer:
+        """"不是" to "您问的是《…》吗": none of the services offered is meant, so none is answered from; the
+        question stays logged as not answered, and the citizen is asked to say it another way."""
+        which = "这一项" if len(state.options) == 1 else "这几项"
+        state.options, state.pending_aspect = [], "general"
+        state.tentative_id = state.tentative_title = ""
+        return Answer("", "", "clarify", f"好的，不是{which}。请换个说法告诉我您要办的事，例如“居住证要带什么材料”；"
+                      f"也可以拨打政务服务便民热线 {self.hotline}。")
+
     @staticmethod
     def _ask_again(q: ParsedQuery, state: SessionState) -> Answer:
         """"要什么材料" while the services offered are still to be chosen from: ask for the choice again, and
@@ -725,7 +738,8 @@ class Assistant:
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             text, section = detail or compose_guide_aspects(record, asked)
-            if detail is None and q.aspect == "general" and asks_a_detail(record, q.search.text, self.index.lexicon):
+            if (detail is None and q.aspect == "general" and not q.affirms
+                    and asks_a_detail(record, q.search.text, self.index.lexicon)):
                 overview_only = True  # "护照能加急吗": no sentence of the guide is about 加急
             if detail is None:
                 more = compose_clause_details(record, asking_clauses(q.text), text, self.index.lexicon,

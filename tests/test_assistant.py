@@ -387,6 +387,27 @@ def test_an_overview_given_for_a_detail_the_guide_lacks_says_so(assistant):
     assert plain.answered and not any("细节" in n for n in plain.notices)
 
 
+def test_no_to_a_confirming_question_picks_nothing(assistant):
+    """"不是" to "您问的是《住房公积金个人住房贷款》吗？" was answered from that guide; now the citizen is asked to
+    say it another way, and a service named after the "不是" is searched for."""
+    asked = assistant.ask("公积金单位和个人各交百分之几")
+    assert asked.decision == "clarify" and len(asked.options) == 1
+    for reply in ("不是", "不对", "不是，要多少钱"):
+        first = assistant.ask("公积金单位和个人各交百分之几")
+        declined = assistant.ask(reply, session_id=first.session_id)
+        assert declined.decision == "clarify" and not declined.citations and "换个说法" in declined.answer
+    first = assistant.ask("公积金单位和个人各交百分之几")
+    other = assistant.ask("不是的 我问的是港澳通行证", session_id=first.session_id)
+    assert other.answered and other.citations[0].record_id == "g-hk-macao-permit"
+
+
+def test_yes_in_other_words_picks_the_one_service_offered(assistant):
+    first = assistant.ask("公积金单位和个人各交百分之几")
+    yes = assistant.ask("没错", session_id=first.session_id)
+    assert yes.answered and yes.citations[0].record_id == first.options[0]["record_id"]
+    assert not any("细节" in n for n in yes.notices)  # "没错" asks no detail of the guide
+
+
 def test_money_left_in_an_account_is_its_balance(assistant):
     """剩的钱 is the 余额 of the survivor guide's name (synonyms.txt): the service is put to the citizen, not refused."""
     asked = assistant.ask("我妈退休后去世了 她养老账户里剩的钱我们能取出来吗")
