@@ -699,6 +699,7 @@ class Assistant:
             names += [normalize(n) for n in (title, *getattr(record, "aliases", ()))]
         groups = {g for n in names for g in self.index.lexicon.synonym_groups(n)}
         return {w for w in (q.content_words if words is None else words) if len(w) >= 2
+                and not is_question_word(w)  # "一年大概多少钱": a length of time, not 一年级入学
                 and not any(w in place for place in q.places)  # "我在示例市打工": where, not which service
                 and (any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w)))}
 

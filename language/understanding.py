@@ -244,9 +244,9 @@ def places_asked_about(text: str, vocabulary: Vocabulary) -> list[tuple[str, str
 
 
 def subject_words(normalized: str, lexicon: Lexicon) -> list[str]:
-    """The words of a question left once its aspect wording, filler (tag `aspect`) and question words ("要什么
-    材料" leaves 什么) are set aside."""
-    filler = lexicon.data.words("aspect")
+    """The words of a question left once its aspect wording, filler (tags `aspect` and `stop`: "我们想离婚" leaves
+    离婚) and question words ("要什么材料" leaves 什么) are set aside."""
+    filler = lexicon.data.words("aspect") | lexicon.data.words("stop")
     return [w for w in lexicon.cut(without_aspect_wording(normalized))
             if len(w) >= 2 and w not in filler and not is_question_word(w)]
 

@@ -408,6 +408,25 @@ def test_yes_in_other_words_picks_the_one_service_offered(assistant):
     assert not any("细节" in n for n in yes.notices)  # "没错" asks no detail of the guide
 
 
+def test_a_service_named_with_a_pronoun_before_it_is_named(assistant):
+    """我们 is no word of a name: "我们想离婚" names 离婚登记 by its short form, as "我想离婚" does."""
+    answer = assistant.ask("我们想离婚")
+    assert answer.answered and answer.citations[0].record_id == "g-divorce-registration"
+
+
+@pytest.mark.parametrize("first, turn, record", [
+    # 一年 is a length of time, not a word of 一年级入学; 大概 names no service
+    ("我想自己交社保", "一年大概多少钱", "g-pension-flexible"),
+    # numbers said in characters (三口, 六千) name no service: the turn asks whether they qualify for 公租房
+    ("公租房怎么申请", "我们家三口人 月收入六千 够条件吗", "g-public-rental-housing"),
+])
+def test_a_turn_naming_no_service_stays_with_the_one_talked_about(assistant, first, turn, record):
+    opened = assistant.ask(first)
+    answer = assistant.ask(turn, session_id=opened.session_id)
+    cited = assistant.index.record(answer.citations[0].record_id) if answer.answered else None
+    assert cited is not None and record in (cited.id, getattr(cited, "related_guide", ""))  # the guide or its FAQ
+
+
 def test_money_left_in_an_account_is_its_balance(assistant):
     """剩的钱 is the 余额 of the survivor guide's name (synonyms.txt): the service is put to the citizen, not refused."""
     asked = assistant.ask("我妈退休后去世了 她养老账户里剩的钱我们能取出来吗")
