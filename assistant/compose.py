@@ -112,7 +112,7 @@ def compose_guide(guide: ServiceGuide, aspect: str) -> tuple[str, str]:
 
     field = {"phone": "contact", "online": "contact"}.get(aspect, aspect)
     section = GUIDE_SECTIONS.get(field, aspect_label(aspect))
-    text = fields.get(field, "").strip()
+    text = fields.get(field, "").strip().removeprefix(f"{section}：").strip()  # a field headed with its own name
     if aspect == "phone" and guide.phone:
         text = f"咨询电话：{guide.phone}"
     elif aspect == "online":

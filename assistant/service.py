@@ -185,7 +185,7 @@ class Assistant:
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self._service_of(hits[0].record_id, hits[0].kind) != topic_id)
                           and (q.starts_like_follow_up and self._known_words_only(q)
-                               or not self._answered_elsewhere(hits, topic_id)
+                               or not self._answered_elsewhere(q, hits, topic_id)
                                and (self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
                                     or self._found_first(hits, topic_id)))))
         if not follow_up:
@@ -239,13 +239,13 @@ class Assistant:
         that many are (登记 titles a fifth of the sample guides): at most a tenth of the guides are titled with it."""
         return len(self.retriever.guides_titled_with(word)) <= max(2, self.retriever.guide_count() // 10)
 
-    def _answered_elsewhere(self, hits: list[RecordHit], topic_id: str) -> bool:
-        """Whether the turn on its own is answered, and by another service than the one talked about: "孩子是在
-        外地医院生的 户口能上到示例市吗" after 新生儿医保 is answered by a FAQ of 出生登记, though every word of it is
-        in the 医保 guide too."""
+    def _answered_elsewhere(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str) -> bool:
+        """Whether the turn on its own is answered, by another service than the one talked about, that it names:
+        "孩子是在外地医院生的 户口能上到示例市吗" after 新生儿医保 is answered by a FAQ of 出生登记 (户口), though every
+        word of it is in the 医保 guide too; "多久能批下来" after 临时救助 is not 低保's FAQ "低保多久能批下来"."""
         top = hits[0] if hits else None
         return (top is not None and top.score >= ALONE_MIN
-                and self._service_of(top.record_id, top.kind) != topic_id)
+                and self._service_of(top.record_id, top.kind) != topic_id and self._names_its_service(q, top))
 
     def _found_first(self, hits: list[RecordHit], topic_id: str) -> bool:
         """Whether the turn's own search puts the service talked about first, too unsure to answer on its own:

@@ -427,6 +427,20 @@ def test_a_turn_naming_no_service_stays_with_the_one_talked_about(assistant, fir
     assert cited is not None and record in (cited.id, getattr(cited, "related_guide", ""))  # the guide or its FAQ
 
 
+def test_what_to_mind_is_the_guides_tips(assistant):
+    opened = assistant.ask("老年证怎么办")
+    tips = assistant.ask("还有什么要注意的", session_id=opened.session_id)
+    assert tips.answered and tips.citations[0].record_id == "g-senior-card" and tips.citations[0].section == "温馨提示"
+
+
+def test_a_turn_matching_another_services_faq_without_naming_it_stays(assistant):
+    """"多久能批下来" is nearly the phrasing of 低保's FAQ "低保多久能批下来", but names no 低保: after 临时救助
+    it asks how long 临时救助 takes."""
+    opened = assistant.ask("家里出了车祸 能申请临时救助吗")
+    answer = assistant.ask("多久能批下来", session_id=opened.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-temporary-assistance"
+
+
 def test_money_left_in_an_account_is_its_balance(assistant):
     """剩的钱 is the 余额 of the survivor guide's name (synonyms.txt): the service is put to the citizen, not refused."""
     asked = assistant.ask("我妈退休后去世了 她养老账户里剩的钱我们能取出来吗")
