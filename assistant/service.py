@@ -185,6 +185,7 @@ class Assistant:
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self._service_of(hits[0].record_id, hits[0].kind) != topic_id)
                           and (q.starts_like_follow_up and self._known_words_only(q)
+                               or self._answered_unnamed(q, hits, topic_id)
                                or not self._answered_elsewhere(q, hits, topic_id)
                                and (self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
                                     or self._found_first(hits, topic_id)))))
@@ -246,6 +247,15 @@ class Assistant:
         top = hits[0] if hits else None
         return (top is not None and top.score >= ALONE_MIN
                 and self._service_of(top.record_id, top.kind) != topic_id and self._names_its_service(q, top))
+
+    def _answered_unnamed(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str) -> bool:
+        """Whether the turn on its own would be answered by another service that it does not name: words any
+        service shares ("钱打到哪" after 生育津贴 finds 零星报销's FAQ on where its money goes; "房东不给签咋整"
+        after 居住证, the FAQ on renting without a contract for 公积金) say less than the conversation does."""
+        top = hits[0] if hits else None
+        return (top is not None and top.score >= self.answer_min(top.kind) and top.kind != "policy"
+                and self._service_of(top.record_id, top.kind) != topic_id
+                and not self._names_its_service(q, top) and not self.retriever.named_in(q.text))
 
     def _found_first(self, hits: list[RecordHit], topic_id: str) -> bool:
         """Whether the turn's own search puts the service talked about first, too unsure to answer on its own:

@@ -419,6 +419,9 @@ def test_a_service_named_with_a_pronoun_before_it_is_named(assistant):
     ("我想自己交社保", "一年大概多少钱", "g-pension-flexible"),
     # numbers said in characters (三口, 六千) name no service: the turn asks whether they qualify for 公租房
     ("公租房怎么申请", "我们家三口人 月收入六千 够条件吗", "g-public-rental-housing"),
+    # 零星报销's FAQ says where its money goes, but the turn does not name 报销
+    ("生育金咋领", "钱打到哪", "g-maternity-allowance"),
+    ("居住证咋办", "房东不给签咋整", "g-residence-permit"),
 ])
 def test_a_turn_naming_no_service_stays_with_the_one_talked_about(assistant, first, turn, record):
     opened = assistant.ask(first)
