@@ -33,6 +33,7 @@ def test_normalize_traditional_and_full_width():
     ("钱打到哪里", "general"), ("钱转到哪儿了", "general"), ("到哪儿办", "location"),  # 打到/转到: to which account
     ("新生儿医保要交好多钱", "fees"), ("居住证好久能拿到", "time_limit"),  # 好多钱, 好久: 多少钱, 多久 in Sichuan
     ("花了好多钱能报吗", "general"), ("等了好久了", "general"),  # a lot of money, a long wait: no question of it
+    ("婚假有几天", "general"), ("产假多少天", "general"),  # how long a leave lasts, not how long the office takes
     ("结婚登记中午休息吗", "location"), ("礼拜天能办吗", "location"), ("有什么要注意的", "notes"),
     ("二手房过户的法律依据", "legal_basis"), ("什么情况下可以申请法律援助", "conditions"), ("法律援助", "general"),
 ])
