@@ -203,7 +203,8 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
         starts_like_follow_up=bool(data.pattern("follow_up.start").match(text)),
         asks_instead=bool(data.pattern("follow_up.instead").match(text)),
         asks_if_required=bool(data.pattern("follow_up.requires").match(text)),
-        asks_of_a_kind=bool(data.pattern("follow_up.kind").match(text)) and not data.pattern("follow_up.instead").match(text),
+        asks_of_a_kind=bool(data.pattern("follow_up.kind").match(text)
+                            and not data.pattern("follow_up.instead").match(text)),
         declines=bool(data.pattern("follow_up.decline").match(text)),
         affirms=bool(data.pattern("follow_up.affirm").match(text)),
         about_residence=bool(data.pattern("follow_up.residence").search(text)),
