@@ -172,11 +172,14 @@ class Assistant:
         if topic_id and q.asks_instead and q.aspect == "general":
             # "港澳通行证呢" after "护照要多少钱" asks the fee of another service; "那不是本地户口呢" asks no fee
             instead = self._with_situation(q, hits, topic_id, topic_title, self.confirm_min)
-            if instead or hits and hits[0].score >= self.answer_min(hits[0].kind) \
-                    and self._service_of(hits[0].record_id, hits[0].kind) != topic_id:
+            other = hits[0] if hits and hits[0].score >= self.answer_min(hits[0].kind) \
+                and self._service_of(hits[0].record_id, hits[0].kind) != topic_id else None
+            if instead or other is not None:
                 q.aspect = state.asked_aspect
             if instead:
                 return instead, None
+            if other is not None and other.features.get("title"):
+                return hits, None  # "那年检呢" after 新车上牌: 年检 is the short name of another guide
         elif topic_id and not self._names_one_of(q, [(topic_id, topic_title)]) \
                 and (instead := self._with_situation(q, hits, topic_id, topic_title, self.answer_min)):
             return instead, None  # "医保怎么办" after 出生登记 is 新生儿医保, though the 出生登记 guide speaks of 医保

@@ -451,10 +451,14 @@ def test_money_left_in_an_account_is_its_balance(assistant):
     assert (asked.options or [{"record_id": c.record_id} for c in asked.citations])[0]["record_id"] == "g-pension-survivor"
 
 
-def test_a_turn_asking_the_same_of_another_service_asks_the_same_aspect(assistant):
-    first = assistant.ask("护照要多少钱")
-    answer = assistant.ask("港澳通行证呢", session_id=first.session_id)
-    assert answer.citations[0].record_id == "g-hk-macao-permit" and answer.citations[0].section == "收费标准"
+@pytest.mark.parametrize("first, turn, record", [
+    ("护照要多少钱", "港澳通行证呢", "g-hk-macao-permit"),
+    ("新车上牌要多少钱", "那年检呢", "g-vehicle-inspection"),  # 年检: the short name of another guide
+])
+def test_a_turn_asking_the_same_of_another_service_asks_the_same_aspect(assistant, first, turn, record):
+    opened = assistant.ask(first)
+    answer = assistant.ask(turn, session_id=opened.session_id)
+    assert answer.citations[0].record_id == record and answer.citations[0].section == "收费标准"
     # a circumstance of the asker is still about the service talked about, and asks no fee
     answer = assistant.ask("那不是本地户口呢", session_id=assistant.ask("护照要多少钱").session_id)
     assert answer.citations[0].record_id == "faq-passport-remote"
