@@ -17,7 +17,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from assistant.demand_log import DemandLog
@@ -54,6 +54,7 @@ BOUNDED = settings(max_examples=60, deadline=None, suppress_health_check=[Health
 # ---- parsing: no model needed --------------------------------------------------
 @BOUNDED
 @given(questions, st.integers(min_value=1, max_value=2000))
+@example("0" * 20, 16)  # cut to 16 digits, the run reads as a bank card number and must be masked
 def test_any_text_parses_to_a_bounded_masked_question_or_a_clear_message(raw, limit):
     try:
         q = clean_question(raw, limit)
