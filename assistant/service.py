@@ -119,7 +119,7 @@ class Assistant:
         start = time.perf_counter()
         q = understand(question, self.retriever.vocabulary(), self.max_question_chars)
         sid, state = self.sessions.get(session_id)
-        names_nothing = not q.content_words or q.affirms  # "没错": the one service offered
+        names_nothing = not q.content_words
         listed: list[dict] = []
         if state.options and q.declines and not q.content_words:
             hits, answer = [], self._declined(state)
@@ -378,7 +378,7 @@ class Assistant:
         named = [o for o in state.options if most and naming[o["record_id"]] == most]
         if len(named) > 1:
             named = [o for o in named if o["kind"] == "guide"]
-        if named or q.content_words and not q.affirms:
+        if named or q.content_words:
             return named[0] if len(named) == 1 else None
         # "要多久" after "您想了解的是：1. 个体工商户设立登记" asks about the one service offered
         guides = {self._service_of(o["record_id"], o["kind"]) for o in state.options}
@@ -742,7 +742,7 @@ class Assistant:
                  closest_match: bool = False) -> Answer:
         """The answer from the record; `closest_match`: it is only the closest, and the answer says so."""
         closest = max(top.chunks, key=lambda c: c.dense).chunk.text if top.chunks else ""  # closest in meaning
-        overview_only = False
+        overview_only = False  # "护照能加急吗": no sentence of the guide is about 加急, so its overview says so
         if isinstance(record, ServiceGuide):
             detail = None
             if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
@@ -752,9 +752,8 @@ class Assistant:
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             text, section = detail or compose_guide_aspects(record, asked)
-            if (detail is None and q.aspect == "general" and not q.affirms
-                    and asks_a_detail(record, q.search.text, self.index.lexicon)):
-                overview_only = True  # "护照能加急吗": no sentence of the guide is about 加急
+            overview_only = (detail is None and q.aspect == "general"
+                             and asks_a_detail(record, q.search.text, self.index.lexicon))
             if detail is None:
                 more = compose_clause_details(record, asking_clauses(q.text), text, self.index.lexicon,
                                               q.vocabulary.idf)

@@ -75,7 +75,7 @@ def clean_question(raw: str, max_chars: int = MAX_QUESTION_CHARS) -> CleanQuesti
         notices.append(PERSONAL_DATA_NOTICE)
         text = question
     if len(text) > max_chars:
-        text = mask_pii(text[:max_chars])  # a digit run cut to 16 reads as a card number: masked (no longer)
+        text = mask_pii(text[:max_chars])  # masked again: a long digit run cut to 16 digits reads as a card number
         notices.append(f"问题较长，已只保留前 {max_chars} 个字。")
     if not _HAS_WORD.search(text):
         said = PERSONAL_DATA_NOTICE if PERSONAL_DATA_NOTICE in notices else ""  # nothing but personal data

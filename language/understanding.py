@@ -98,7 +98,6 @@ class ParsedQuery:
     asks_if_required: bool          # "需要带身份证吗": whether the service talked about needs a document
     asks_of_a_kind: bool            # "能办临时的吗": a kind of the thing talked about (临时身份证), not 临时救助
     declines: bool                  # "不是", "都不对": none of what was offered
-    affirms: bool                   # "是的", "没错": the one thing offered
     about_residence: bool           # "不是本地户口呢": a circumstance of the asker, not a service
     option_number: int | None = field(default=None)  # "2", "第2个", "先说第二个": which of the things listed
 
@@ -191,6 +190,7 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
     clean = clean_question(raw, max_chars)
     text = clean.text
     jurisdiction = data.pattern("jurisdiction")
+    asks_instead = bool(data.pattern("follow_up.instead").match(text))
     return ParsedQuery(
         raw_length=clean.raw_length, text=text, aspect=aspect_asked(text), notices=list(clean.notices),
         aspects=aspects_asked(text),
@@ -201,12 +201,10 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
                        if m],
         places_elsewhere=places_asked_about(text, vocabulary),
         starts_like_follow_up=bool(data.pattern("follow_up.start").match(text)),
-        asks_instead=bool(data.pattern("follow_up.instead").match(text)),
+        asks_instead=asks_instead,
         asks_if_required=bool(data.pattern("follow_up.requires").match(text)),
-        asks_of_a_kind=bool(data.pattern("follow_up.kind").match(text)
-                            and not data.pattern("follow_up.instead").match(text)),
+        asks_of_a_kind=bool(data.pattern("follow_up.kind").match(text)) and not asks_instead,
         declines=bool(data.pattern("follow_up.decline").match(text)),
-        affirms=bool(data.pattern("follow_up.affirm").match(text)),
         about_residence=bool(data.pattern("follow_up.residence").search(text)),
         option_number=option_number(text))
 
