@@ -46,17 +46,25 @@ class LifeEvents:
         return self._whole(q, state, match.event)
 
     def _follow_up(self, q: ParsedQuery, state: SessionState) -> Answer | None:
-        """A turn within the event talked about: a step by number or name, or, with nothing named, the step
-        (or the whole event) last answered. After an event was only offered, just a step by number."""
+        """A turn within the event talked about: a step by number or name, the whole event asked for again, or,
+        with nothing named, the step (or the whole event) last answered. After an event was only offered, a step
+        by number or the whole event."""
         event = self.found.get(state.event_id or state.offered_event)
-        if event is None:
-            return None
+        if event is None or state.options:
+            return None  # a question of ours open: the reply picks among its options
         if not state.event_id:
             n = self.found.step_number(q.text)
-            return self._step(q, state, event, n) if n is not None else None
-        n = self.found.step_named(event, q.text)
-        if n is not None:
-            return self._step(q, state, event, n)
+            if n is not None:
+                return self._step(q, state, event, n)
+            # "还要办别的证吗" after a service the event was offered with: the whole event
+            return self._whole(q, state, event) if self.found.asks_whole_chain(q.text) else None
+        named = self.found.steps_named(event, q.text)
+        if len(named) == 1:
+            return self._step(q, state, event, named[0])
+        if len(named) > 1:
+            return self._which_step(q, state, event, named)
+        if self.found.asks_whole_chain(q.text):
+            return self._whole(q, state, event)
         if any(len(w) >= 2 and not is_question_word(w) for w in q.content_words):
             return None          # something else named: the usual search (the event stays until it answers)
         if state.event_step:
@@ -98,6 +106,22 @@ class LifeEvents:
         return Answer("", "", "answered", "\n".join(lines), citations=citations, aspect=q.aspect,
                       event={**laid_out.as_dict(), "role": "event"})
 
+    def _which_step(self, q: ParsedQuery, state: SessionState, event: LifeEvent, steps: list[int]) -> Answer:
+        """Steps the turn names equally are put to the citizen, each by its guide, as options a reply picks
+        ("执照怎么办" in 开办餐饮店: 个体工商户 or 公司, one or the other)."""
+        from assistant.service import Answer
+
+        laid_out = self.plan(event)
+        chosen = [laid_out.steps[n - 1] for n in steps if 1 <= n <= len(laid_out.steps)]
+        chosen = [s for s in chosen if s.guide is not None]
+        options = [{"n": i, "record_id": s.guide.id, "title": s.guide.title, "kind": s.guide.kind}
+                   for i, s in enumerate(chosen, 1)]
+        state.options, state.pending_aspect = options, q.aspect
+        listing = "\n".join(f"{o['n']}. {s.title}" + (f"（适用：{s.condition}）" if s.condition else "")
+                             for o, s in zip(options, chosen))
+        return Answer("", "", "clarify", f"“{event.title}”中有几步都与此有关，请问您要办的是哪一项？请回复序号：\n{listing}",
+                      options=options, aspect=q.aspect, event={**laid_out.as_dict(), "role": "event"})
+
     def _step(self, q: ParsedQuery, state: SessionState, event: LifeEvent, n: int) -> Answer:
         from assistant.service import Answer
 
@@ -136,7 +160,8 @@ class LifeEvents:
             (e for e in events if stated and e.id == stated.event.id), events[0])
         laid_out = self.plan(event)
         n = next(s.n for s in laid_out.steps if s.guide_id == guide_id)
-        others = [s.title for s in laid_out.steps if s.n != n]
+        # a step only some need says for whom ("办理公司营业执照" is the other choice to 个体工商户's)
+        others = [s.title + (f"（适用：{s.condition}）" if s.condition else "") for s in laid_out.steps if s.n != n]
         if state.offered_event != event.id:      # said once a conversation, not after every follow-up
             # "四川户口能办居住证吗" may have nothing to do with a child starting school: say when it would
             told = (current is not None and current.id == event.id) or (stated is not None and stated.event.id == event.id)

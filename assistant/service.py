@@ -41,6 +41,7 @@ SUGGEST_MIN = 0.05    # sample dev: refusals name the right service for 44 of 48
 CLARIFY_MARGIN = 0.35
 # two services both this probable in the learned order, and this close, are both put to the citizen
 CLARIFY_ORDER_FLOOR, CLARIFY_ORDER_MARGIN = 0.2, 0.3
+CLARIFY_RUNNER_UP_MIN = 0.2  # answer probability a second guide needs for a sure first one to be questioned
 SURE_ORDER = 0.9  # a record this probable in the learned order is answered from, not swapped for a guide near it
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 TENTATIVE_MIN = 0.2  # a refusal's first suggestion this probable is what a follow-up naming nothing is read about
@@ -184,7 +185,7 @@ class Assistant:
                 and (instead := self._with_situation(q, hits, topic_id, topic_title, self.answer_min)):
             return instead, None  # "医保怎么办" after 出生登记 is 新生儿医保, though the 出生登记 guide speaks of 医保
         follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
-                     and (q.asks_if_required or q.asks_of_a_kind
+                     and (q.asks_if_required or q.asks_of_a_kind or q.asks_if_qualifies
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self._service_of(hits[0].record_id, hits[0].kind) != topic_id)
                           and (q.starts_like_follow_up and self._known_words_only(q)
@@ -198,8 +199,8 @@ class Assistant:
         own = None
         if q.aspect == "general" and not q.figures:
             own = self._own_faq(found, topic_id)
-        if own is None and q.aspect == "general" and q.about_residence:
-            q.aspect = "conditions"  # "不是本地户口呢" asks whether the service is open to them
+        if own is None and q.aspect == "general" and (q.about_residence or q.asks_if_qualifies):
+            q.aspect = "conditions"  # "不是本地户口呢", "买的二手房可以吗" ask whether the service is open to them
         hits = self.retriever.run(q.search_about(topic_title), top_k=5)
         if own is None:
             top = hits[0] if hits else None
@@ -219,7 +220,8 @@ class Assistant:
         the first of another service that the turn names, whose title shares a word with the one talked about,
         and that comes first when the turn is read with the shared words, as probable as `floor`."""
         top = hits[0] if hits else None
-        if len(q.text) > FOLLOW_UP_MAX_CHARS or top is not None and top.score >= self.answer_min(top.kind):
+        if len(q.text) > FOLLOW_UP_MAX_CHARS or top is not None and top.score >= self.answer_min(top.kind) \
+                and not self._picks_within_a_family(q, top):
             return None
         lexicon, topic = self.index.lexicon, normalize(topic_title)
         for hit in hits:
@@ -237,6 +239,14 @@ class Assistant:
                 return [first] + [h for h in about if self._service_of(h.record_id, h.kind) not in (topic_id,
                                                                                                  service.id)]
         return None
+
+    def _picks_within_a_family(self, q: ParsedQuery, top: RecordHit) -> bool:
+        """Whether the turn's first record is one of several guides titled with the word the turn names, chosen
+        among them by the ranking alone: "公积金呢" after 退休 is 销户提取 (its title says 退休), not the 购房提取
+        the word on its own puts first."""
+        service = self._service_of(top.record_id, top.kind)
+        return any(len(self.retriever.guides_titled_with(w)) >= 2 and service in self.retriever.guides_titled_with(w)
+                   for w in q.content_words if len(w) >= 2 and not is_question_word(w))
 
     def _names_a_family(self, word: str) -> bool:
         """Whether a word of guides' titles names a family of services (新生儿, 住房公积金), not a kind of act
@@ -530,8 +540,12 @@ class Assistant:
     def _guide_for_aspect(q: ParsedQuery, top: RecordHit, hits: list[RecordHit]) -> RecordHit | None:
         """For a 材料/流程/费用… question first answered by a policy, a guide among the next candidates that is
         probable too (CLARIFY_ORDER_FLOOR in the learned order): its field answers it in full. A notice the learned
-        order is sure of (SURE_ORDER) is what was asked about ("抵押权人应当在多长时间内申请注销" quotes the notice)."""
-        if q.aspect not in aspect_fields() or top.features.get("order", 1.0) >= SURE_ORDER:
+        order is sure of (SURE_ORDER) is what was asked about ("抵押权人应当在多长时间内申请注销" quotes the notice),
+        unless the clause that asks names nothing but the aspect: a story's "…听说能领丧葬费和抚恤金 需要带什么材料"
+        matches the notice's articles, and asks for the guide's list."""
+        if q.aspect not in aspect_fields():
+            return None
+        if top.features.get("order", 1.0) >= SURE_ORDER and q.search.asking_subject_words:
             return None
         return next((h for h in hits[1:3] if h.kind == "guide"
                      and h.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR), None)
@@ -728,6 +742,8 @@ class Assistant:
             if len(guides) < 2 or hits[0].score < self.confirm_min(hits[0].kind):
                 return False
             a, b = guides[0], guides[1]
+            if a.score >= self.answer_min(a.kind) and b.score < CLARIFY_RUNNER_UP_MIN:
+                return False  # "孩子…想转到示例市来 要啥材料": 转学 is sure, 一年级入学 close in order but improbable
             return (b.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR
                     and a.features.get("order", 0.0) - b.features.get("order", 0.0) < CLARIFY_ORDER_MARGIN)
         a = hits[0]

@@ -163,6 +163,11 @@ class LifeEventIndex:
         return inside, outside
 
     @staticmethod
+    def asks_whole_chain(text: str) -> bool:
+        """"还要办别的证吗", "都要跑哪些部门": what all is to be done (`life_events.whole_chain`)."""
+        return bool(language_data().pattern("life_events.whole_chain").search(normalize(text)))
+
+    @staticmethod
     def step_number(text: str) -> int | None:
         """"第二步", "第3项": the number of the step asked about, or None."""
         data = language_data()
@@ -172,22 +177,20 @@ class LifeEventIndex:
         digit = number.group(1)
         return int(digit) if digit.isdigit() else data.source("life_events.digits").index(digit) + 1
 
-    def step_named(self, event: LifeEvent, text: str) -> int | None:
-        """The step (1-based) a follow-up names: by its number ("第二步") or by words of its guide's names or
-        its own ("落户要带什么" → 出生登记（新生儿落户）); None when it names none, or two equally."""
+    def steps_named(self, event: LifeEvent, text: str) -> list[int]:
+        """The steps (1-based) a follow-up names best: by its number ("第二步") or by words of its guide's names
+        or its own ("落户要带什么" → 出生登记（新生儿落户）); several when named equally ("执照怎么办" in 开办餐饮店,
+        whose 个体工商户 and 公司 steps both give a 营业执照); none when it names none."""
         number = self.step_number(text)
         if number is not None:
-            return number
+            return [number]
         q = normalize(text)
         self._fresh()
         words = [w for w in content_words(q, self.index.lexicon) if len(w) >= 2 and not is_question_word(w)]
         if self._services_named(words, {s.guide for s in event.steps})[1]:
-            return None          # "办残疾证…" after 出生: another service, not a step of this event
-        scores = []
-        for n, step in enumerate(event.steps, 1):
-            names = [normalize(step.name), *self._guide_names.get(step.guide, [])]
-            scores.append((max(sum(len(w) for w in words if w in name) for name in names), n))
-        scores.sort(reverse=True)
-        if not scores or scores[0][0] == 0 or (len(scores) > 1 and scores[1][0] == scores[0][0]):
-            return None
-        return scores[0][1]
+            return []            # "办残疾证…" after 出生: another service, not a step of this event
+        scores = [max(sum(len(w) for w in words if w in name)
+                      for name in [normalize(step.name), *self._guide_names.get(step.guide, [])])
+                  for step in event.steps]
+        best = max(scores, default=0)
+        return [n for n, score in enumerate(scores, 1) if best and score == best]

@@ -97,6 +97,7 @@ class ParsedQuery:
     asks_instead: bool              # "医保呢", "我是买房的": the same question, about another thing
     asks_if_required: bool          # "需要带身份证吗": whether the service talked about needs a document
     asks_of_a_kind: bool            # "能办临时的吗": a kind of the thing talked about (临时身份证), not 临时救助
+    asks_if_qualifies: bool         # "买的二手房可以吗": whether what they have meets the service's conditions
     declines: bool                  # "不是", "都不对": none of what was offered
     about_residence: bool           # "不是本地户口呢": a circumstance of the asker, not a service
     option_number: int | None = field(default=None)  # "2", "第2个", "先说第二个": which of the things listed
@@ -204,6 +205,7 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
         asks_instead=asks_instead,
         asks_if_required=bool(data.pattern("follow_up.requires").match(text)),
         asks_of_a_kind=bool(data.pattern("follow_up.kind").match(text)) and not asks_instead,
+        asks_if_qualifies=bool(data.pattern("follow_up.qualifies").match(text)),
         declines=bool(data.pattern("follow_up.decline").match(text)),
         about_residence=bool(data.pattern("follow_up.residence").search(text)),
         option_number=option_number(text))

@@ -78,6 +78,7 @@ CONVERSATIONS = [
      ("那新车上牌要带什么", "g-vehicle-registration")],
     [("小孩上小学报名", "g-school-enrollment"), ("需要什么条件", "g-school-enrollment")],
     [("申请低保", "g-minimum-living"), ("流程是怎样的", "g-minimum-living")],
+    [("身份证快过期了", "g-id-card-renew"), ("能加急不", "g-id-card-renew")],  # 加急: the guide's 急需 (synonyms.txt)
     # a detail the guide holds, asked without naming the service again
     [("台湾通行证怎么办", "g-taiwan-permit"), ("有效期几年", "g-taiwan-permit")],
     [("公积金贷款怎么申请", "g-hpf-loan"), ("最长能贷多久", "g-hpf-loan")],
@@ -155,6 +156,8 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     ("小学入学要什么材料", "g-school-enrollment"),
     ("娃儿读一年级要准备啥子", "g-school-enrollment"),  # dialect: 娃儿 is 孩子, 啥子 什么, 准备 no word of a service
     ("娃娃上小学要啥子材料", "g-school-enrollment"),  # a name said with a synonym (孩子上小学) is the name  # its short name: 小学 and 入学 are in its name (什么 is no name word)
+    ("家里着火了东西全烧了 政府有没有救急的钱", "g-temporary-assistance"),  # 着火 the guide's 火灾, 救急 its 急难
+    ("摆地摊要办营业执照不", "g-individual-business"),  # 摆地摊 a 个体工商户 (营业执照 titles the 公司 guide too)
 ])
 def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
     answer = assistant.ask(question)
@@ -377,6 +380,35 @@ def test_a_kind_of_the_thing_talked_about_is_asked_of_it(assistant):
     answer = assistant.ask("能办临时的吗", session_id=first.session_id)
     assert answer.answered and answer.citations[0].record_id in ("g-id-card-renew", "faq-id-card-temp")
     assert "临时居民身份证" in answer.answer
+
+
+def test_asking_whether_what_they_have_qualifies_is_asked_of_the_service_talked_about(assistant):
+    """"买的二手房可以吗" after 户口迁入 asks whether a bought flat gives 落户, not about 二手房过户 (which it names)."""
+    first = assistant.ask("我想把户口迁到示例市")
+    answer = assistant.ask("买的二手房可以吗", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-hukou-move-in"
+    assert answer.aspect == "conditions" and "合法产权住房" in answer.answer
+    assert assistant.ask("买的二手房可以吗").citations[0].record_id == "g-property-transfer"  # alone: its own
+
+
+def test_a_word_naming_a_family_of_services_is_read_with_the_one_talked_about(assistant):
+    """"公积金呢" alone puts 购房提取 first; after 退休 it is the withdrawal whose title says 退休."""
+    first = assistant.ask("养老金从什么时候开始发")
+    assert first.citations[0].record_id == "g-retirement"
+    answer = assistant.ask("公积金呢", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-hpf-close-withdraw"
+
+
+def test_one_sure_service_is_not_put_beside_an_improbable_one(assistant):
+    """转学 is sure; 一年级入学 stands close in the learned order but is improbable: no choice to put."""
+    answer = assistant.ask("孩子在老家上三年级 下学期想转到示例市来 要啥材料")
+    assert answer.answered and answer.citations[0].record_id == "g-school-transfer" and answer.aspect == "materials"
+
+
+def test_a_story_asking_for_the_materials_gets_the_guides_list_not_the_policys_articles(assistant):
+    """The story matches the articles of the 灵活就业 pension measures; the clause that asks names only 材料."""
+    answer = assistant.ask("我爸一直是灵活就业交的养老保险 上个月突然走了 听说能领一笔丧葬费和抚恤金 需要带什么材料去办")
+    assert answer.answered and answer.citations[0].record_id == "g-pension-survivor" and answer.aspect == "materials"
 
 
 def test_an_overview_given_for_a_detail_the_guide_lacks_says_so(assistant):

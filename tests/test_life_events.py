@@ -196,6 +196,22 @@ def test_a_follow_up_about_one_step_answers_that_step(assistant):
 
 
 @pytest.mark.slow
+def test_a_follow_up_naming_two_steps_alike_asks_which_and_the_reply_picks_one(assistant):
+    """开办餐饮店: 个体工商户 and 公司 both give a 营业执照, one or the other; "执照怎么办" was the 公司 guide."""
+    first = assistant.ask("我想开个小吃店")
+    assert first.event["id"] == "e-restaurant"
+    which = assistant.ask("执照怎么办", session_id=first.session_id)
+    assert which.decision == "clarify"
+    assert [o["record_id"] for o in which.options] == ["g-individual-business", "g-company-setup"]
+    assert "（适用：以个体工商户经营的）" in which.answer
+    picked = assistant.ask("1", session_id=first.session_id)
+    assert picked.answered and picked.citations[0].record_id == "g-individual-business"
+    assert any("办理公司营业执照（适用：以公司形式经营的" in n for n in picked.notices)   # the other choice, said so
+    after = assistant.ask("要多久", session_id=first.session_id)
+    assert after.citations[0].record_id == "g-individual-business" and after.aspect == "time_limit"
+
+
+@pytest.mark.slow
 def test_a_service_that_belongs_to_an_event_is_answered_and_offers_the_event(assistant):
     answer = assistant.ask("新生儿医保怎么办")
     assert answer.answered and answer.citations[0].record_id == "g-newborn-medical"
