@@ -57,13 +57,13 @@ class LifeEvents:
             if n is not None:
                 return self._step(q, state, event, n)
             # "还要办别的证吗" after a service the event was offered with: the whole event
-            return self._whole(q, state, event) if self.found.asks_whole_chain(q.text) else None
+            return self._whole(q, state, event) if self.found.asks_only_whole_chain(q.text) else None
         named = self.found.steps_named(event, q.text)
         if len(named) == 1:
             return self._step(q, state, event, named[0])
         if len(named) > 1:
             return self._which_step(q, state, event, named)
-        if self.found.asks_whole_chain(q.text):
+        if self.found.asks_only_whole_chain(q.text):
             return self._whole(q, state, event)
         if any(len(w) >= 2 and not is_question_word(w) for w in q.content_words):
             return None          # something else named: the usual search (the event stays until it answers)

@@ -197,6 +197,8 @@ class Assistant:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
+        if q.aspect == "general" and q.asks_if_required and self._names_a_material(q, topic_id):
+            q.aspect = "materials"  # "要照片吗": the list says how many and of what kind (not 结婚证补领's FAQ)
         if q.aspect == "general" and not q.figures:
             own = self._own_faq(found, topic_id)
         if own is None and q.aspect == "general" and (q.about_residence or q.asks_if_qualifies):
@@ -475,7 +477,7 @@ class Assistant:
             guide_id = record.id if record.kind == "guide" else record.related_guide
             guide = self.index.record(guide_id)
             state.topic_id, state.topic_title = guide_id, guide.title if guide else record.title
-        else:
+        elif not self._basis_of_topic(record, state.topic_id):
             state.topic_id, state.topic_title = record.id, record.title
         return self._compose(q, top, record, hits)
 
@@ -535,6 +537,21 @@ class Assistant:
             services = [{"record_id": r.id, "kind": r.kind, "title": r.title} for r in (answered, service)]
             return services[::-1] if place == 0 else services
         return []
+
+    def _names_a_material(self, q: ParsedQuery, guide_id: str) -> bool:
+        """Whether a word of the turn, or a synonym of it, is in the name of one of the guide's materials."""
+        guide = self.index.record(guide_id)
+        names = [normalize(m.name) for m in guide.materials] if isinstance(guide, ServiceGuide) else []
+        lexicon = q.vocabulary.lexicon
+        return any(v in name for w in q.content_words if len(w) >= 2 and not is_question_word(w)
+                   for v in lexicon.variants(w) for name in names)
+
+    def _basis_of_topic(self, record: ServiceGuide | Policy | FAQ, topic_id: str) -> bool:
+        """Whether a policy is one the guide talked about is set by (设定依据): "我住的是单位宿舍" after 居住证 is
+        answered by an article of the 居住证 measures, and "那要多久" after it still asks about the guide."""
+        guide = self.index.record(topic_id) if topic_id else None
+        return isinstance(record, Policy) and isinstance(guide, ServiceGuide) and any(
+            normalize(record.title) in normalize(basis) for basis in guide.legal_basis)
 
     @staticmethod
     def _guide_for_aspect(q: ParsedQuery, top: RecordHit, hits: list[RecordHit]) -> RecordHit | None:

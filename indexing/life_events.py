@@ -162,10 +162,13 @@ class LifeEventIndex:
             outside |= bool(guides) and not guides & steps
         return inside, outside
 
-    @staticmethod
-    def asks_whole_chain(text: str) -> bool:
-        """"还要办别的证吗", "都要跑哪些部门": what all is to be done (`life_events.whole_chain`)."""
-        return bool(language_data().pattern("life_events.whole_chain").search(normalize(text)))
+    def asks_only_whole_chain(self, text: str) -> bool:
+        """"还要办别的证吗", "都要跑哪些部门": what all is to be done (`life_events.whole_chain`), and nothing else
+        ("我爸妈都要办 我一个人能帮他们一起办吗" asks 一起办 of one service, for two people)."""
+        chain = language_data().pattern("life_events.whole_chain")
+        q = normalize(text)
+        rest = content_words(chain.sub(" ", q), self.index.lexicon)
+        return bool(chain.search(q)) and not any(len(w) >= 2 and not is_question_word(w) for w in rest)
 
     @staticmethod
     def step_number(text: str) -> int | None:

@@ -78,7 +78,6 @@ CONVERSATIONS = [
      ("那新车上牌要带什么", "g-vehicle-registration")],
     [("小孩上小学报名", "g-school-enrollment"), ("需要什么条件", "g-school-enrollment")],
     [("申请低保", "g-minimum-living"), ("流程是怎样的", "g-minimum-living")],
-    [("身份证快过期了", "g-id-card-renew"), ("能加急不", "g-id-card-renew")],  # 加急: the guide's 急需 (synonyms.txt)
     # a detail the guide holds, asked without naming the service again
     [("台湾通行证怎么办", "g-taiwan-permit"), ("有效期几年", "g-taiwan-permit")],
     [("公积金贷款怎么申请", "g-hpf-loan"), ("最长能贷多久", "g-hpf-loan")],
@@ -389,6 +388,25 @@ def test_asking_whether_what_they_have_qualifies_is_asked_of_the_service_talked_
     assert answer.answered and answer.citations[0].record_id == "g-hukou-move-in"
     assert answer.aspect == "conditions" and "合法产权住房" in answer.answer
     assert assistant.ask("买的二手房可以吗").citations[0].record_id == "g-property-transfer"  # alone: its own
+
+
+def test_an_article_of_the_policy_a_guide_is_set_by_keeps_the_conversation_on_the_guide(assistant):
+    """The 居住证 measures (the guide's 设定依据) say a work dormitory is a 住所; "那要多久" then asks the guide."""
+    first = assistant.ask("办居住证")
+    dorm = assistant.ask("我住的是单位宿舍 没有租房合同", session_id=first.session_id)
+    assert dorm.answered and "宿舍" in dorm.answer
+    after = assistant.ask("那要多久", session_id=first.session_id)
+    assert after.citations[0].record_id == "g-residence-permit" and after.aspect == "time_limit"
+
+
+def test_asking_whether_a_material_is_needed_gets_the_materials_list(assistant):
+    """"要照片吗" after 结婚登记: how many photos of which kind (not the FAQ on a lost certificate's photos)."""
+    first = assistant.ask("我们想去领结婚证")
+    photos = assistant.ask("要照片吗", session_id=first.session_id)
+    assert photos.citations[0].record_id == "g-marriage-registration" and photos.aspect == "materials"
+    assert "合影照片（2寸）（原件3份）" in photos.answer
+    hours = assistant.ask("几点下班", session_id=first.session_id)
+    assert hours.answered and "17:00" in hours.answer
 
 
 def test_a_word_naming_a_family_of_services_is_read_with_the_one_talked_about(assistant):
