@@ -157,6 +157,7 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     ("娃娃上小学要啥子材料", "g-school-enrollment"),  # a name said with a synonym (孩子上小学) is the name  # its short name: 小学 and 入学 are in its name (什么 is no name word)
     ("家里着火了东西全烧了 政府有没有救急的钱", "g-temporary-assistance"),  # 着火 the guide's 火灾, 救急 its 急难
     ("摆地摊要办营业执照不", "g-individual-business"),  # 摆地摊 a 个体工商户 (营业执照 titles the 公司 guide too)
+    ("公司裁员把我裁了 能领失业金吗", "g-unemployment-benefit"),  # 裁员: 失业 (synonyms.txt)
 ])
 def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
     answer = assistant.ask(question)
