@@ -218,9 +218,12 @@ def _detail_tokens(guide: ServiceGuide, query: str, lexicon: Lexicon) -> tuple[s
 
 def asks_for_a_payment(guide: ServiceGuide, question: str) -> bool:
     """"每个月多少钱" about a service whose fee names no sum ("不收费") asks what the citizen is paid
-    (高龄津贴), not what they pay: a detail of the guide, not its 收费标准."""
-    return (bool(language_data().pattern("per_period").search(question))
-            and not _figures()["amount"].number.search(guide.fees))
+    (高龄津贴), not what they pay: a detail of the guide, not its 收费标准; so does "多少钱" when the guide names
+    a sum elsewhere (丧葬补助金, 公租房's rent)."""
+    amount = _figures()["amount"].number
+    if amount.search(guide.fees):
+        return False
+    return bool(language_data().pattern("per_period").search(question)) or bool(amount.search(full_text(guide)))
 
 
 def facts_asked(question: str) -> re.Pattern[str] | None:

@@ -169,6 +169,15 @@ def words_said(normalized: str) -> list[str]:
     return [word for word in table if word not in normalized and data.pattern(f"said_as.{word}").search(normalized)]
 
 
+def said_plainly(normalized: str) -> str:
+    """The question with each other wording of a word (`said_as`) replaced by the word: "能让别人代开吗" →
+    "能代办吗", whose words the records use (代开 is none of theirs)."""
+    data = language_data()
+    for word in data.section("said_as", {}):
+        normalized = data.pattern(f"said_as.{word}").sub(word, normalized)
+    return normalized
+
+
 def aspect_asked(text: str) -> str:
     """The aspect of the clauses that ask, else of the whole message: "居住证的材料交上去了，大概几天能拿证" tells
     of the materials and asks how long."""
@@ -196,7 +205,7 @@ def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_C
         raw_length=clean.raw_length, text=text, aspect=aspect_asked(text), notices=list(clean.notices),
         aspects=aspects_asked(text),
         search=read_search_text(text, vocabulary), vocabulary=vocabulary,
-        content_words=content_words(text, lexicon), figures=quantities_asked(text),
+        content_words=content_words(said_plainly(text), lexicon), figures=quantities_asked(text),
         places=sorted({p for p in vocabulary.places if p in normalize(text)}, key=len, reverse=True),
         jurisdictions=[(m.group(0), m.group(1)) for m in map(jurisdiction.fullmatch, dict.fromkeys(lexicon.cut(text)))
                        if m],

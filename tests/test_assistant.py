@@ -400,6 +400,24 @@ def test_an_article_of_the_policy_a_guide_is_set_by_keeps_the_conversation_on_th
     assert after.citations[0].record_id == "g-residence-permit" and after.aspect == "time_limit"
 
 
+def test_a_follow_up_saying_who_does_it_in_other_words_is_about_the_service(assistant):
+    """"代开" is 代办 said otherwise (said_as in patterns.yml): after 无犯罪记录证明 it asks about a proxy, and
+    "自己" names no service (灵活就业's alias 自己交养老保险 holds it)."""
+    first = assistant.ask("开无犯罪证明")
+    proxy = assistant.ask("能让别人代开吗", session_id=first.session_id)
+    assert proxy.answered and proxy.citations[0].record_id in ("faq-ncr-proxy", "g-no-criminal-record")
+    moved = assistant.ask("养老保险从外省转过来")
+    back = assistant.ask("要自己去原来那边办吗", session_id=moved.session_id)
+    assert back.citations[0].record_id == "g-pension-transfer"
+
+
+def test_how_much_of_a_benefit_whose_fee_is_none_is_its_amount(assistant):
+    """高龄津贴 costs nothing to apply for; "多少钱" asks what it pays (100, 300, 1000 元)."""
+    first = assistant.ask("高龄津贴怎么申请")
+    amount = assistant.ask("多少钱", session_id=first.session_id)
+    assert amount.citations[0].record_id == "g-elderly-allowance" and "300元" in amount.answer
+
+
 def test_asking_whether_a_material_is_needed_gets_the_materials_list(assistant):
     """"要照片吗" after 结婚登记: how many photos of which kind (not the FAQ on a lost certificate's photos)."""
     first = assistant.ask("我们想去领结婚证")
