@@ -56,8 +56,10 @@ class LifeEvents:
             n = self.found.step_number(q.text)
             if n is not None:
                 return self._step(q, state, event, n)
-            # "还要办别的证吗" after a service the event was offered with: the whole event
-            return self._whole(q, state, event) if self.found.asks_only_whole_chain(q.text) else None
+            # "还要办别的证吗" after a service the event was offered with: the whole event ("能一起办吗" after
+            # 水电气过户 asks about that service)
+            asks = self.found.asks_only_whole_chain(q.text) and self.found.asks_what_else(q.text)
+            return self._whole(q, state, event) if asks else None
         named = self.found.steps_named(event, q.text)
         if len(named) == 1:
             return self._step(q, state, event, named[0])

@@ -162,6 +162,11 @@ class LifeEventIndex:
             outside |= bool(guides) and not guides & steps
         return inside, outside
 
+    @staticmethod
+    def asks_what_else(text: str) -> bool:
+        """"还要办别的证吗": what else there is to do besides the service just answered (`life_events.what_else`)."""
+        return bool(language_data().pattern("life_events.what_else").search(normalize(text)))
+
     def asks_only_whole_chain(self, text: str) -> bool:
         """"还要办别的证吗", "都要跑哪些部门": what all is to be done (`life_events.whole_chain`), and nothing else
         ("我爸妈都要办 我一个人能帮他们一起办吗" asks 一起办 of one service, for two people)."""

@@ -411,6 +411,33 @@ def test_a_follow_up_saying_who_does_it_in_other_words_is_about_the_service(assi
     assert back.citations[0].record_id == "g-pension-transfer"
 
 
+def test_sichuan_follow_ups_ask_the_fee_and_the_time(assistant):
+    """"租金好多钱" is 多少钱 and "要得好久" 要多久 in Sichuan speech; "花了好多钱" says a lot was spent."""
+    first = assistant.ask("公租房咋个申请")
+    time = assistant.ask("要得好久", session_id=first.session_id)
+    assert time.citations[0].record_id == "g-public-rental-housing" and time.aspect == "time_limit"
+    rent = assistant.ask("租金好多钱", session_id=first.session_id)
+    assert rent.citations[0].record_id == "g-public-rental-housing" and rent.aspect == "fees" and "70%" in rent.answer
+    assert assistant.ask("住院花了好多钱 能报吗").aspect != "fees"
+
+
+def test_a_part_of_the_service_talked_about_asked_instead_stays_with_it(assistant):
+    """"签注呢" after 台湾通行证: 签注 is in the title of 港澳通行证 too, but the conversation is about 台湾."""
+    first = assistant.ask("去台湾")
+    assistant.ask("通行证多少钱", session_id=first.session_id)
+    visa = assistant.ask("签注呢", session_id=first.session_id)
+    assert visa.citations[0].record_id in ("g-taiwan-permit", "faq-tw-entry")
+    water = assistant.ask("水电燃气过户")
+    together = assistant.ask("能一起办吗", session_id=water.session_id)   # that service, not the whole event
+    assert together.citations[0].record_id == "g-utilities-transfer"
+    assert together.event is None or together.event["role"] != "event"
+
+
+def test_a_service_named_alone_is_answered_by_its_guide_not_the_notice_behind_it(assistant):
+    answer = assistant.ask("门诊慢特病")
+    assert answer.citations[0].record_id == "g-chronic-disease"
+
+
 def test_how_much_of_a_benefit_whose_fee_is_none_is_its_amount(assistant):
     """高龄津贴 costs nothing to apply for; "多少钱" asks what it pays (100, 300, 1000 元)."""
     first = assistant.ask("高龄津贴怎么申请")
