@@ -648,6 +648,10 @@ class Assistant:
             guide = self.index.record(guide_id) if guide_id else None
             if guide is not None:
                 listed.append((guide.id, guide.title, guide.kind))
+        # a notice a listed guide is set by (设定依据) is no other choice: "买了套新房 公积金能取吗" is 购房提取
+        guides = [rid for rid, _, kind in listed if kind == "guide"]
+        listed = [item for item in listed if item[2] != "policy" or not any(
+            self._basis_of_topic(self.index.record(item[0]), g) for g in guides)]
         unique = list(dict.fromkeys(listed))[:3]
         options = [{"n": n, "record_id": rid, "title": title, "kind": kind}
                    for n, (rid, title, kind) in enumerate(unique, start=1)]

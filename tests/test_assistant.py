@@ -433,6 +433,17 @@ def test_a_part_of_the_service_talked_about_asked_instead_stays_with_it(assistan
     assert together.event is None or together.event["role"] != "event"
 
 
+def test_a_guide_and_the_notice_it_is_set_by_are_one_choice_not_two(assistant):
+    """"买了套新房 公积金能取吗" was asked to choose between 购房提取 and the 提取管理办法 behind it; then
+    "要哪些材料" was asked again, and "我老公的也能一起取吗" refused."""
+    first = assistant.ask("买了套新房 公积金能取吗")
+    assert first.answered and first.citations[0].record_id == "g-hpf-withdraw-purchase"
+    materials = assistant.ask("要哪些材料", session_id=first.session_id)
+    assert materials.citations[0].record_id == "g-hpf-withdraw-purchase" and materials.aspect == "materials"
+    died = assistant.ask("我爸去世了 他的养老保险怎么办")  # 去世: the title's 死亡 (synonyms.txt)
+    assert "g-pension-survivor" in [c.record_id for c in died.citations] + [o["record_id"] for o in died.options]
+
+
 def test_a_service_named_alone_is_answered_by_its_guide_not_the_notice_behind_it(assistant):
     answer = assistant.ask("门诊慢特病")
     assert answer.citations[0].record_id == "g-chronic-disease"
