@@ -415,7 +415,7 @@ class Assistant:
             # "上海落户积分要多少分": our 户口迁入 is plausible, but neither it nor a choice of ours is Shanghai's rule
             state.topic_id = state.topic_title = ""
             return self._refusal(q, hits, elsewhere)
-        if chosen is None and self._should_clarify(hits):
+        if chosen is None and self._should_clarify(q, hits):
             # "身份证弄丢了 户口在老家" names 身份证: 社保卡补换, close as it is, is no option beside it
             named_alone = self._named_alone(q, top, hits[1:4]) or self._asks_alone_about(q, top, hits[1:4])
             if not (named_alone and top.score >= answer_min):
@@ -759,7 +759,7 @@ class Assistant:
                 and not any(w in place for place in q.places)  # "我在示例市打工": where, not which service
                 and (any(w in n for n in names) or groups & set(self.index.lexicon.synonym_groups(w)))}
 
-    def _should_clarify(self, hits: list[RecordHit]) -> bool:
+    def _should_clarify(self, q: ParsedQuery, hits: list[RecordHit]) -> bool:
         """Two guides of different services both answer, about as well, and the question names neither by
         its full name: "提取公积金要什么材料" (租房, 购房 or 销户提取?), "营业执照怎么办" (个体户 or 公司?)."""
         if not hits or hits[0].route == "faq" or hits[0].features.get("title"):
@@ -771,8 +771,11 @@ class Assistant:
             if len(guides) < 2 or hits[0].score < self.confirm_min(hits[0].kind):
                 return False
             a, b = guides[0], guides[1]
-            if a.score >= self.answer_min(a.kind) and b.score < CLARIFY_RUNNER_UP_MIN:
-                return False  # "孩子…想转到示例市来 要啥材料": 转学 is sure, 一年级入学 close in order but improbable
+            if a.score >= self.answer_min(a.kind) and b.score < CLARIFY_RUNNER_UP_MIN and not any(
+                    {a.record_id, b.record_id} <= self.retriever.guides_titled_with(w) for w in q.content_words):
+                # "孩子…想转到示例市来 要啥材料": 转学 is sure, 一年级入学 close in order but improbable; "提取公积金
+                # 要什么材料" names a word both titles hold, and which withdrawal is for the citizen to say
+                return False
             return (b.features.get("order", 0.0) >= CLARIFY_ORDER_FLOOR
                     and a.features.get("order", 0.0) - b.features.get("order", 0.0) < CLARIFY_ORDER_MARGIN)
         a = hits[0]
