@@ -32,7 +32,8 @@ from language.data import language_data
 from language.question import MAX_QUESTION_CHARS
 from language.regions import places_named
 from language.text import normalize
-from language.understanding import ParsedQuery, asking_clauses, content_words, is_question_word, understand
+from language.understanding import (ParsedQuery, asking_clauses, asking_with_subject, content_words, is_question_word,
+                                    understand)
 
 # for the calibrated score, when the learned decision is switched off
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
@@ -457,9 +458,11 @@ class Assistant:
                 state.tentative_id, state.tentative_title = tentative
             state.topic_id = state.topic_title = ""
             return refusal
-        if isinstance(record, FAQ) and top.route != "faq" and q.aspect in aspect_fields() and record.related_guide:
+        if (isinstance(record, FAQ) and top.route != "faq" and q.aspect in aspect_fields()
+                and q.aspect != "conditions" and record.related_guide):
             # 材料/流程/费用… are answered in full by the guide's own field, not by a FAQ about a special case,
-            # unless the learned order finds the guide improbable ("社保卡在哪激活" is the FAQ's case only)
+            # unless the learned order finds the guide improbable ("社保卡在哪激活" is the FAQ's case only);
+            # whether one's own case qualifies ("租的房子能办不") is the FAQ's, when it is about that case
             guide = self.index.record(record.related_guide)
             guide_hit = next((h for h in hits if h.record_id == record.related_guide), None)
             if guide_hit is not None and guide_hit.features.get("order", 1.0) < CLARIFY_ORDER_FLOOR:
@@ -742,7 +745,7 @@ class Assistant:
     def _asks_alone_about(self, q: ParsedQuery, first: RecordHit, others: list[RecordHit]) -> bool:
         """The clauses that ask name the first record's service alone, though the story before them names
         another ("买了二手房 水电燃气怎么过户": the house is bought; what is asked is 水电气过户)."""
-        asking = content_words(" ".join(asking_clauses(q.text)), self.index.lexicon)
+        asking = content_words(" ".join(asking_with_subject(q.text, self.index.lexicon)), self.index.lexicon)
         return self._named_alone(q, first, others, asking)
 
     def _naming_words(self, q: ParsedQuery, records: list[tuple[str, str]],

@@ -194,6 +194,17 @@ def asking_clauses(text: str) -> list[str]:
     return asked or clauses or [text]
 
 
+def asking_with_subject(text: str, lexicon: Lexicon) -> list[str]:
+    """The clauses that ask, with the clause before them when they name nothing themselves: in
+    "在外地领的结婚证 现在想在示例市离婚 能办吗" what 能办吗 asks about is 离婚."""
+    asked = asking_clauses(text)
+    if any(len(w) >= 2 and not is_question_word(w) for w in content_words(" ".join(asked), lexicon)):
+        return asked
+    clauses = [c for c in language_data().pattern("clause_break").split(text) if c.strip()]
+    first = clauses.index(asked[0]) if asked[0] in clauses else 0
+    return clauses[first - 1:first] + asked
+
+
 def understand(raw: str, vocabulary: Vocabulary, max_chars: int = MAX_QUESTION_CHARS) -> ParsedQuery:
     """Raises EmptyQuestion for input with nothing to answer (its message is the reply)."""
     data, lexicon = language_data(), vocabulary.lexicon

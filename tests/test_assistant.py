@@ -1110,3 +1110,34 @@ def test_a_service_named_by_a_short_form_answers_the_aspect_asked(assistant, que
 def test_an_aspect_question_about_something_the_knowledge_base_never_mentions_is_refused(assistant):
     answer = assistant.ask("狗证多久能办好")
     assert answer.decision == "refused"  # not the ID card, whose FAQ says "多久能办好" too
+
+
+@pytest.mark.parametrize("question, field", [
+    ("七十岁的老人办老年卡要啥", "申请材料"), ("办老年卡上哪办", "办理地点"), ("老年卡丢了补一张得掏多少", "收费标准"),
+])
+def test_everyday_wordings_of_an_aspect_get_that_field(assistant, question, field):
+    """"要啥" is the things to bring, "上哪" where, "掏多少" the fee: the field itself, not the overview."""
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == "g-senior-card"
+    assert answer.answer.startswith(f"【老年人优待证办理】{field}")
+
+
+def test_whether_ones_own_case_qualifies_is_answered_by_the_faq_on_that_case(assistant):
+    """"租的房子能办不" after 居住证: the FAQ on renting says yes and how; the guide's conditions never say 租."""
+    first = assistant.ask("外地人 想办个居住证")
+    answer = assistant.ask("租的房子能办不", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "faq-rp-rent" and "租赁合同" in answer.answer
+
+
+def test_a_follow_up_telling_how_long_one_has_been_here_stays_with_the_service(assistant):
+    """刚来 is 来 said with 刚 before it: a word every record may lack, not another service."""
+    first = assistant.ask("居住证怎么办")
+    answer = assistant.ask("我刚来两个月", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
+
+
+def test_an_asking_clause_that_names_nothing_asks_about_the_clause_before_it(assistant):
+    """"…在外地领的结婚证 现在想在示例市离婚 能办吗": 能办吗 asks about 离婚, which only 离婚登记 is called by;
+    the 结婚证 of the story is no second service to choose."""
+    answer = assistant.ask("我们两口子在外地领的结婚证 现在想在示例市离婚 能办吗")
+    assert answer.answered and answer.citations[0].record_id == "g-divorce-registration"

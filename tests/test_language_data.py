@@ -84,12 +84,12 @@ def test_an_editor_adds_a_phrasing_in_the_data_not_the_code(tmp_path):
 
     shutil.copytree(LEXICON_DIR, tmp_path / "lexicon")
     path = tmp_path / "lexicon" / "patterns.yml"
-    path.write_text(path.read_text(encoding="utf-8").replace("pattern: '材料|", "pattern: '要拿啥|材料|", 1),
+    path.write_text(path.read_text(encoding="utf-8").replace("pattern: '材料|", "pattern: '要弄些啥|材料|", 1),
                     encoding="utf-8")
     edited = LanguageData(tmp_path / "lexicon")
     materials = next(a for a in edited.section("aspects") if a["code"] == "materials")
-    assert re.search(materials["pattern"], "办护照要拿啥")
-    assert detect_aspect("办护照要拿啥") != "materials"  # the shipped data does not know it
+    assert re.search(materials["pattern"], "办护照要弄些啥")
+    assert detect_aspect("办护照要弄些啥") != "materials"  # the shipped data does not know it
     assert [a.code for a in aspects()][0] == "materials"
 
 

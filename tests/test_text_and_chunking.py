@@ -35,6 +35,12 @@ def test_normalize_traditional_and_full_width():
     ("花了好多钱能报吗", "general"), ("等了好久了", "general"),  # a lot of money, a long wait: no question of it
     ("婚假有几天", "general"), ("产假多少天", "general"),  # how long a leave lasts, not how long the office takes
     ("结婚登记中午休息吗", "location"), ("礼拜天能办吗", "location"), ("有什么要注意的", "notes"),
+    ("办老年卡要啥", "materials"), ("办身份证需要些什么", "materials"), ("要提供哪些东西", "materials"),
+    ("要啥条件", "conditions"), ("需要什么手续", "process"), ("我要啥时候去", "general"),  # 要啥: the things to bring
+    ("得掏多少", "fees"), ("要交多少年", "general"), ("多快能拿到", "time_limit"), ("几时能办好", "time_limit"),
+    ("上哪办", "location"), ("去啥地方办", "location"), ("找哪个部门", "location"),
+    ("我能办不", "conditions"), ("咋弄", "process"), ("驾照快到期了咋整", "general"),  # 咋整: what to do, no steps
+    ("公积金怎么提取", "general"),  # 提 is part of the service's name: which withdrawal, not its steps
     ("二手房过户的法律依据", "legal_basis"), ("什么情况下可以申请法律援助", "conditions"), ("法律援助", "general"),
 ])
 def test_the_aspect_asked(question, aspect):
