@@ -29,7 +29,7 @@ from indexing.scorers import RetrievalConfig
 from knowledge.models import FAQ, Policy, ServiceGuide
 from language.aspects import aspect_fields
 from language.data import language_data
-from language.question import MAX_QUESTION_CHARS
+from language.question import MAX_QUESTION_CHARS, EmptyQuestion
 from language.regions import places_named
 from language.text import normalize
 from language.understanding import (ParsedQuery, asking_clauses, asking_with_subject, content_words, is_question_word,
@@ -137,6 +137,7 @@ class Assistant:
             answer = self.events.offer(self._decide(q, hits, chosen, state), q, state)
             # "先说第2个" keeps the list for "第一个呢"
             listed = self._list_also_asked(q, answer) or (state.listed if q.option_number is not None else [])
+            self._answer_other_clauses(q, answer)
             if tentative and answer.answered and state.topic_title == tentative:
                 answer.notices.append(f"您没有说明是哪项业务，以上按《{tentative}》回答；如果不是，请告诉我事项名称。")
         state.listed = listed
@@ -548,6 +549,37 @@ class Assistant:
             services = [{"record_id": r.id, "kind": r.kind, "title": r.title} for r in (answered, service)]
             return services[::-1] if place == 0 else services
         return []
+
+    def _answer_other_clauses(self, q: ParsedQuery, answer: Answer) -> None:
+        """A message asking two things of one service ("失业金一个月能领多少 领几个月") answered by a FAQ on one
+        of them gets the service's FAQ on the other as well, when a clause read with the service's name finds
+        it surely on its own: each question of the message is answered. (A guide's answer covers each clause's
+        aspect and detail from its own fields.)"""
+        if not answer.answered or answer.citations[0].kind != "faq":
+            return
+        clauses = asking_clauses(q.text)
+        service = self._service_record(answer.citations[0].record_id, "faq")
+        if len(clauses) < 2 or service is None:
+            return
+        cited = {c.record_id for c in answer.citations}
+        for clause in clauses:
+            try:
+                asked = understand(clause, self.retriever.vocabulary())
+            except EmptyQuestion:
+                continue
+            # on its own: "要带啥" after "结婚证丢了" is the 补领 FAQ's, not what the marriage guide's FAQs say
+            # of 要带 (and the guide, if named, may be first: its best FAQ is what the clause asks)
+            top = next((h for h in self.retriever.run(asked.search, top_k=3)
+                        if h.kind == "faq"), None)
+            if (top is None or top.record_id in cited or top.score < self.answer_min("faq")
+                    or self._service_of(top.record_id, top.kind) != service.id):
+                continue
+            faq = self.index.record(top.record_id)
+            text, section = compose_faq(faq)
+            n = len(answer.citations) + 1
+            answer.citations.append(Citation(n, faq.id, faq.title, section, top.score, faq.kind))
+            answer.answer += f"\n{text} [{n}]"
+            cited.add(faq.id)
 
     def _names_a_material(self, q: ParsedQuery, guide_id: str) -> bool:
         """Whether a word of the turn, or a synonym of it, is in the name of one of the guide's materials."""

@@ -1141,3 +1141,14 @@ def test_an_asking_clause_that_names_nothing_asks_about_the_clause_before_it(ass
     the 结婚证 of the story is no second service to choose."""
     answer = assistant.ask("我们两口子在外地领的结婚证 现在想在示例市离婚 能办吗")
     assert answer.answered and answer.citations[0].record_id == "g-divorce-registration"
+
+
+def test_two_questions_of_one_service_answered_by_two_faqs_get_both(assistant):
+    """"一个月能领多少 领几个月": the FAQ on the amount and the one on the duration, each cited."""
+    answer = assistant.ask("失业保险金一个月能领多少 领几个月")
+    assert answer.answered and {c.record_id for c in answer.citations} == {
+        "faq-unemployment-amount", "faq-unemployment-duration"}
+    assert "2070元" in answer.answer and "最长24个月" in answer.answer
+    # a clause that names nothing of its own is the cited FAQ's: not the marriage guide's FAQ on 户口本
+    lost = assistant.ask("结婚证丢了 补一个要钱不 要带啥")
+    assert [c.record_id for c in lost.citations] == [lost.citations[0].record_id]
