@@ -441,6 +441,8 @@ class Assistant:
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
+        elif chosen is None and top is not None and top.score < answer_min and self._story_names_alone(q, top):
+            top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             choices = self._of_service(top, hits) if self._named_alone(q, top, hits[1:4]) else hits
             asked = self._ask_which(q, choices, state, confirm_min, not_found)
@@ -633,6 +635,21 @@ class Assistant:
         best = max(same, key=lambda h: h.score)
         guide = next((h for h in same if h.kind == "guide"), best)
         return sum(h.score for h in same), best if best.score >= self.confirm_min(best.kind) else guide
+
+    def _story_names_alone(self, q: ParsedQuery, top: RecordHit) -> bool:
+        """A story that names the first guide by a word only its title holds, and a clause that asks nothing
+        but an aspect of it: "我和我老公结婚十年了 现在感情不和想离婚 孩子归我 需要准备什么" is 离婚登记's
+        materials, however many words of the story (十年, 感情) no record uses. A detail asked ("电动自行车上牌
+        去哪上") is in the asking clause, and is not answered so."""
+        if top.kind != "guide" or q.aspect not in aspect_fields() or q.search.asking_subject_words:
+            return False
+        if len(asking_clauses(q.text)) == len(language_data().pattern("clause_break").split(q.text)):
+            return False  # no story: the clauses that ask are all there is
+        # the service the story names last, just before it asks ("结婚十年了 现在感情不和想离婚": 离婚), and only
+        # it: "灵活就业的人自己交职工医保 一个月多少钱" ends on 医保, which is not 灵活就业's pension guide
+        named = [titled for w in q.content_words if len(w) >= 2 and not is_question_word(w)
+                 and (titled := self.retriever.guides_titled_with(w))]
+        return bool(named) and named[-1] == {top.record_id}
 
     def _only_service_probable(self, top: RecordHit, others: list[RecordHit]) -> bool:
         """In the learned order, every other probable record is of the top one's service: nothing to ask."""

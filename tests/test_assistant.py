@@ -1152,3 +1152,12 @@ def test_two_questions_of_one_service_answered_by_two_faqs_get_both(assistant):
     # a clause that names nothing of its own is the cited FAQ's: not the marriage guide's FAQ on 户口本
     lost = assistant.ask("结婚证丢了 补一个要钱不 要带啥")
     assert [c.record_id for c in lost.citations] == [lost.citations[0].record_id]
+
+
+def test_a_story_naming_one_service_last_and_asking_only_an_aspect_is_answered(assistant):
+    """Words of the story no record uses (十年, 感情不和) do not make 离婚登记's materials unsure; a story that
+    ends on another service's word (职工医保 after 灵活就业) is not answered from 灵活就业's pension guide."""
+    answer = assistant.ask("我和我老公结婚十年了 现在感情不和想离婚 孩子归我 需要准备什么")
+    assert answer.answered and answer.citations[0].record_id == "g-divorce-registration"
+    assert answer.aspect == "materials" and "离婚协议书" in answer.answer
+    assert not assistant.ask("灵活就业的人自己交职工医保 一个月多少钱").answered
