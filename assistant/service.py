@@ -377,8 +377,8 @@ class Assistant:
         """The option the reply picks: by its number or title, or by naming just one of the services offered
         ("个体户那种" picks 个体工商户设立登记 over 有限责任公司设立登记; over a FAQ about 个体户 too, whose guide it is).
         With no options, "先说第2个" picks by its number a service the last message asked about."""
-        if q.declines and q.option_number is None:
-            return None  # "不是的 我问的是港澳通行证": what follows is searched, none of the options picked
+        if q.declines and q.option_number is None and not state.options:
+            return None
         if not state.options:
             number = q.option_number
             return state.listed[number - 1] if number is not None and 0 < number <= len(state.listed) else None
@@ -394,7 +394,13 @@ class Assistant:
         named = [o for o in state.options if most and naming[o["record_id"]] == most]
         if len(named) > 1:
             named = [o for o in named if o["kind"] == "guide"]
-        if named or q.content_words:
+        if not named:
+            # "我是要换" after 1. 居民身份证申领 2. 居民身份证换领、补领: a character only one option's title holds
+            chars = {w for w in q.content_words if len(w) == 1 and not is_question_word(w)}
+            holding = [o for o in state.options if chars & set(normalize(o["title"]))]
+            named = holding if len(holding) == 1 else []
+        if named or q.content_words or q.declines:
+            # "不是的 我问的是港澳通行证": an option the rest names is picked, else none; what follows is searched
             return named[0] if len(named) == 1 else None
         # "要多久" after "您想了解的是：1. 个体工商户设立登记" asks about the one service offered
         guides = {self._service_of(o["record_id"], o["kind"]) for o in state.options}

@@ -1161,3 +1161,21 @@ def test_a_story_naming_one_service_last_and_asking_only_an_aspect_is_answered(a
     assert answer.answered and answer.citations[0].record_id == "g-divorce-registration"
     assert answer.aspect == "materials" and "离婚协议书" in answer.answer
     assert not assistant.ask("灵活就业的人自己交职工医保 一个月多少钱").answered
+
+
+def test_a_reply_that_declines_yet_names_one_option_picks_it(assistant):
+    """"不是 我是要换" after 1. 居民身份证申领 2. 居民身份证换领、补领: 换 is in one title only; "能在网上预约吗"
+    then asks about that service."""
+    offered = assistant.ask("身份证")
+    assert offered.decision == "clarify"
+    picked = assistant.ask("不是 我是要换", session_id=offered.session_id)
+    assert picked.answered and picked.citations[0].record_id == "g-id-card-renew"
+    online = assistant.ask("能在网上预约吗", session_id=offered.session_id)
+    assert online.answered and online.citations[0].record_id == "g-id-card-renew"
+
+
+def test_asking_whether_another_permit_is_needed_turns_to_that_permit(assistant):
+    """"要办食品许可吗" after 个体工商户 asks about 食品经营许可, not which document the 个体户 guide wants."""
+    first = assistant.ask("我想开个小卖部")
+    answer = assistant.ask("要办食品许可吗", session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-food-business-license"
