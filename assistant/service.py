@@ -201,8 +201,11 @@ class Assistant:
             return hits, None
         # a figure asked for ("能贷几年") is quoted from the guide sentence that gives it (see compose)
         own = None
-        if q.aspect == "general" and q.asks_if_required and self._names_a_material(q, topic_id):
-            q.aspect = "materials"  # "要照片吗": the list says how many and of what kind (not 结婚证补领's FAQ)
+        if q.aspect == "general" and self._names_a_material(q, topic_id) and (
+                q.asks_if_required or q.asks_instead and not self._names_one_of(q, [(topic_id, topic_title)])):
+            # "要照片吗", "照片呢": the list says how many and of what kind (not 结婚证补领's FAQ); "廉租房呢"
+            # after 公租房 names the service itself, whatever item's name holds it
+            q.aspect = "materials"
         if q.aspect == "general" and not q.figures:
             own = self._own_faq(found, topic_id)
         if own is None and q.aspect == "general" and (q.about_residence or q.asks_if_qualifies):

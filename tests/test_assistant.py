@@ -449,10 +449,11 @@ def test_a_service_named_alone_is_answered_by_its_guide_not_the_notice_behind_it
     assert answer.citations[0].record_id == "g-chronic-disease"
 
 
-def test_asking_whether_a_material_is_needed_gets_the_materials_list(assistant):
+@pytest.mark.parametrize("turn", ["要照片吗", "照片呢"])
+def test_asking_whether_a_material_is_needed_gets_the_materials_list(assistant, turn):
     """"要照片吗" after 结婚登记: how many photos of which kind (not the FAQ on a lost certificate's photos)."""
     first = assistant.ask("我们想去领结婚证")
-    photos = assistant.ask("要照片吗", session_id=first.session_id)
+    photos = assistant.ask(turn, session_id=first.session_id)
     assert photos.citations[0].record_id == "g-marriage-registration" and photos.aspect == "materials"
     assert "合影照片（2寸）（原件3份）" in photos.answer
     hours = assistant.ask("几点下班", session_id=first.session_id)
