@@ -652,7 +652,8 @@ class Assistant:
         去哪上") is in the asking clause, and is not answered so."""
         if top.kind != "guide" or q.aspect not in aspect_fields() or q.search.asking_subject_words:
             return False
-        if len(asking_clauses(q.text)) == len(language_data().pattern("clause_break").split(q.text)):
+        clauses = [c for c in language_data().pattern("clause_break").split(q.text) if c.strip()]
+        if len(asking_clauses(q.text)) == len(clauses):
             return False  # no story: the clauses that ask are all there is
         # the service the story names last, just before it asks ("结婚十年了 现在感情不和想离婚": 离婚), and only
         # it: "灵活就业的人自己交职工医保 一个月多少钱" ends on 医保, which is not 灵活就业's pension guide
