@@ -13,6 +13,7 @@ Every question is logged (masked); refused ones are the demand signal.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
@@ -138,6 +139,7 @@ class Assistant:
             # "先说第2个" keeps the list for "第一个呢"
             listed = self._list_also_asked(q, answer) or (state.listed if q.option_number is not None else [])
             self._answer_other_clauses(q, answer)
+            self._answer_joined_service(q, answer)
             if tentative and answer.answered and state.topic_title == tentative:
                 answer.notices.append(f"您没有说明是哪项业务，以上按《{tentative}》回答；如果不是，请告诉我事项名称。")
         state.listed = listed
@@ -450,7 +452,7 @@ class Assistant:
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
-        elif chosen is None and top is not None and top.score < answer_min and self._story_names_alone(q, top):
+        elif chosen is None and top is not None and top.score < answer_min and top.record_id == self._asked_in_story(q):
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             choices = self._of_service(top, hits) if self._named_alone(q, top, hits[1:4]) else hits
@@ -592,6 +594,30 @@ class Assistant:
             answer.answer += f"\n{text} [{n}]"
             cited.add(faq.id)
 
+    def _answer_joined_service(self, q: ParsedQuery, answer: Answer) -> None:
+        """An aspect asked of two services named side by side ("办护照和港澳通行证分别要多少钱"): the one answered,
+        and the other's same field after it, cited [2]. The other is named by a word only its title holds, joined
+        to the rest by `joined` (和, 跟, 、…): a service told of in a story ("办了居住证 现在想办护照") is not asked about."""
+        if not answer.answered or answer.citations[0].kind != "guide" or q.aspect not in aspect_fields():
+            return
+        cited = {c.record_id for c in answer.citations}
+        joined = language_data().source("joined")
+        for w in q.content_words:
+            titled = self.retriever.guides_titled_with(w) if len(w) >= 2 and not is_question_word(w) else set()
+            if len(titled) != 1 or titled <= cited:
+                continue
+            at = q.text.find(w)
+            before, after = q.text[:at].rstrip(), q.text[at + len(w):].lstrip()
+            if not (re.search(f"(?:{joined})$", before) or re.match(f"(?:{joined})", after)):
+                continue
+            guide = self.index.record(titled.pop())
+            text, section = compose_guide_aspects(guide, (q.aspect,))
+            n = len(answer.citations) + 1
+            answer.citations.append(Citation(n, guide.id, guide.title, section, answer.citations[0].score, guide.kind,
+                                             guide.department, guide.updated.isoformat() if guide.updated else ""))
+            answer.answer += f"\n{text.removesuffix(FOLLOW_UP_HINT).rstrip()} [{n}]"
+            return
+
     def _names_a_material(self, q: ParsedQuery, guide_id: str) -> bool:
         """Whether a word of the turn, or a synonym of it, is in the name of one of the guide's materials."""
         guide = self.index.record(guide_id)
@@ -645,21 +671,22 @@ class Assistant:
         guide = next((h for h in same if h.kind == "guide"), best)
         return sum(h.score for h in same), best if best.score >= self.confirm_min(best.kind) else guide
 
-    def _story_names_alone(self, q: ParsedQuery, top: RecordHit) -> bool:
-        """A story that names the first guide by a word only its title holds, and a clause that asks nothing
-        but an aspect of it: "我和我老公结婚十年了 现在感情不和想离婚 孩子归我 需要准备什么" is 离婚登记's
-        materials, however many words of the story (十年, 感情) no record uses. A detail asked ("电动自行车上牌
-        去哪上") is in the asking clause, and is not answered so."""
-        if top.kind != "guide" or q.aspect not in aspect_fields() or q.search.asking_subject_words:
-            return False
+    def _asked_in_story(self, q: ParsedQuery) -> str | None:
+        """The guide a story asks about when its asking clause says nothing but an aspect: the one the story names
+        last, by a word only its title holds. "我和我老公结婚十年了 现在感情不和想离婚 孩子归我 需要准备什么" is
+        离婚登记's materials, however many words of the story (十年, 感情) no record uses. A story ending on another
+        service's word names none ("灵活就业的人自己交职工医保 一个月多少钱": 医保, not the 灵活就业 pension guide), and
+        a detail in the asking clause ("电动自行车上牌去哪上") is not answered so. (Only the first record found is
+        answered so: put first whenever named last, it took "俩人商量好离婚了 可当年那本结婚证搬家弄丢了 咋办" to
+        结婚登记.)"""
+        if q.aspect not in aspect_fields() or q.search.asking_subject_words:
+            return None
         clauses = [c for c in language_data().pattern("clause_break").split(q.text) if c.strip()]
         if len(asking_clauses(q.text)) == len(clauses):
-            return False  # no story: the clauses that ask are all there is
-        # the service the story names last, just before it asks ("结婚十年了 现在感情不和想离婚": 离婚), and only
-        # it: "灵活就业的人自己交职工医保 一个月多少钱" ends on 医保, which is not 灵活就业's pension guide
+            return None  # no story: the clauses that ask are all there is
         named = [titled for w in q.content_words if len(w) >= 2 and not is_question_word(w)
                  and (titled := self.retriever.guides_titled_with(w))]
-        return bool(named) and named[-1] == {top.record_id}
+        return next(iter(named[-1])) if named and len(named[-1]) == 1 else None
 
     def _only_service_probable(self, top: RecordHit, others: list[RecordHit]) -> bool:
         """In the learned order, every other probable record is of the top one's service: nothing to ask."""

@@ -1180,3 +1180,12 @@ def test_asking_whether_another_permit_is_needed_turns_to_that_permit(assistant)
     first = assistant.ask("我想开个小卖部")
     answer = assistant.ask("要办食品许可吗", session_id=first.session_id)
     assert answer.answered and answer.citations[0].record_id == "g-food-business-license"
+
+
+def test_an_aspect_asked_of_two_services_side_by_side_answers_both(assistant):
+    """"办护照和港澳通行证分别要多少钱": each fee, each cited; a service told of in a story is not asked about."""
+    both = assistant.ask("办护照和港澳通行证分别要多少钱")
+    assert both.answered and {c.record_id for c in both.citations} == {"g-passport", "g-hk-macao-permit"}
+    assert "每本120元" in both.answer and "每证60元" in both.answer
+    one = assistant.ask("我办好了港澳通行证 现在想办护照 要多少钱")
+    assert len(one.citations) == 1
