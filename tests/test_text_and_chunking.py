@@ -38,6 +38,7 @@ def test_normalize_traditional_and_full_width():
     ("办老年卡要啥", "materials"), ("办身份证需要些什么", "materials"), ("要提供哪些东西", "materials"),
     ("要啥条件", "conditions"), ("需要什么手续", "process"), ("我要啥时候去", "general"),  # 要啥: the things to bring
     ("得掏多少", "fees"), ("要交多少年", "general"), ("多快能拿到", "time_limit"), ("几时能办好", "time_limit"),
+    ("身份证过期了在那里换", "location"), ("户口在那里", "general"),  # 那里 typed for 哪里, before a verb only
     ("上哪办", "location"), ("去啥地方办", "location"), ("找哪个部门", "location"),
     ("我能办不", "conditions"), ("咋弄", "process"), ("驾照快到期了咋整", "general"),  # 咋整: what to do, no steps
     ("公积金怎么提取", "general"),  # 提 is part of the service's name: which withdrawal, not its steps
