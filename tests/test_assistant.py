@@ -1189,3 +1189,11 @@ def test_an_aspect_asked_of_two_services_side_by_side_answers_both(assistant):
     assert "每本120元" in both.answer and "每证60元" in both.answer
     one = assistant.ask("我办好了港澳通行证 现在想办护照 要多少钱")
     assert len(one.citations) == 1
+
+
+@pytest.mark.parametrize("turn", ["我妈82", "俺娘今年90了"])
+def test_a_follow_up_telling_who_it_is_for_stays_with_the_service(assistant, turn):
+    """我妈, 俺娘: people of the story, like 我哥 or 老伴, name no service; the age is the citizen's own case."""
+    first = assistant.ask("怎么给老人办高龄津贴")
+    answer = assistant.ask(turn, session_id=first.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-elderly-allowance"
