@@ -565,9 +565,9 @@ class Assistant:
 
     def _answer_other_clauses(self, q: ParsedQuery, answer: Answer) -> None:
         """A message asking two things of one service ("失业金一个月能领多少 领几个月") answered by a FAQ on one
-        of them gets the service's FAQ on the other as well, when a clause read with the service's name finds
-        it surely on its own: each question of the message is answered. (A guide's answer covers each clause's
-        aspect and detail from its own fields.)"""
+        of them gets the service's FAQ on the other as well, when a clause searched on its own finds it surely:
+        each question of the message is answered. (A guide's answer covers each clause's aspect and detail from
+        its own fields.)"""
         if not answer.answered or answer.citations[0].kind != "faq":
             return
         clauses = asking_clauses(q.text)
@@ -590,7 +590,8 @@ class Assistant:
             faq = self.index.record(top.record_id)
             text, section = compose_faq(faq)
             n = len(answer.citations) + 1
-            answer.citations.append(Citation(n, faq.id, faq.title, section, top.score, faq.kind))
+            answer.citations.append(Citation(n, faq.id, faq.title, section, top.score, faq.kind, faq.department,
+                                             faq.updated.isoformat() if faq.updated else ""))
             answer.answer += f"\n{text} [{n}]"
             cited.add(faq.id)
 
