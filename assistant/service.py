@@ -33,8 +33,8 @@ from language.data import language_data
 from language.question import MAX_QUESTION_CHARS, EmptyQuestion
 from language.regions import places_named
 from language.text import normalize
-from language.understanding import (ParsedQuery, asking_clauses, asking_with_subject, content_words, is_question_word,
-                                    understand)
+from language.understanding import (ParsedQuery, asking_clauses, asking_with_subject, clauses_of, content_words,
+                                    is_question_word, understand)
 
 # for the calibrated score, when the learned decision is switched off
 ANSWER_MIN = 0.665    # NCP dev: 95.3% of answerable questions answered, 93.8% of unanswerable ones not
@@ -682,8 +682,7 @@ class Assistant:
         结婚登记.)"""
         if q.aspect not in aspect_fields() or q.search.asking_subject_words:
             return None
-        clauses = [c for c in language_data().pattern("clause_break").split(q.text) if c.strip()]
-        if len(asking_clauses(q.text)) == len(clauses):
+        if len(asking_clauses(q.text)) == len(clauses_of(q.text)):
             return None  # no story: the clauses that ask are all there is
         named = [titled for w in q.content_words if len(w) >= 2 and not is_question_word(w)
                  and (titled := self.retriever.guides_titled_with(w))]

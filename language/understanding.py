@@ -184,12 +184,16 @@ def aspect_asked(text: str) -> str:
     return next((a for a in map(detect_aspect, (" ".join(asking_clauses(text)), text)) if a != "general"), "general")
 
 
+def clauses_of(text: str) -> list[str]:
+    """The clauses of a message, split at its pauses (`clause_break`)."""
+    return [c for c in language_data().pattern("clause_break").split(text) if c.strip()]
+
+
 def asking_clauses(text: str) -> list[str]:
     """The clauses of a message that ask something (`asking` in patterns.yml): "我在外地读书回不来，换身份证
     能让我妈替我去办不" asks only its second clause. All of it when no clause asks."""
-    data = language_data()
-    asking = data.pattern("asking")
-    clauses = [c for c in data.pattern("clause_break").split(text) if c.strip()]
+    asking = language_data().pattern("asking")
+    clauses = clauses_of(text)
     asked = [c for c in clauses if asking.search(c)]
     return asked or clauses or [text]
 
@@ -200,7 +204,7 @@ def asking_with_subject(text: str, lexicon: Lexicon) -> list[str]:
     asked = asking_clauses(text)
     if any(len(w) >= 2 and not is_question_word(w) for w in content_words(" ".join(asked), lexicon)):
         return asked
-    clauses = [c for c in language_data().pattern("clause_break").split(text) if c.strip()]
+    clauses = clauses_of(text)
     first = clauses.index(asked[0]) if asked[0] in clauses else 0
     return clauses[first - 1:first] + asked
 
