@@ -138,7 +138,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
     aspect = aspect_asked(q)
     subject = subject_words(q, lexicon)
-    said = words_said(q)
+    said = words_said(q) + names_cut_apart(q, vocabulary)
     asking = " ".join(asking_clauses(lexical_q) + said)
     lexical_q = " ".join([lexical_q, *said])
     detail = lexicon.tokens(_subject_text(lexical_q, lexicon))
@@ -167,6 +167,13 @@ def words_said(normalized: str) -> list[str]:
     data = language_data()
     table = data.section("said_as", {})
     return [word for word in table if word not in normalized and data.pattern(f"said_as.{word}").search(normalized)]
+
+
+def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
+    """Words services are named with that the question holds but its segmentation cuts apart: "孩子明年上一年级"
+    is cut 上一年|级, and 一年级 is a word of 小学一年级入学."""
+    cut = set(vocabulary.lexicon.words(normalized))
+    return sorted(w for w in vocabulary.names if len(w) >= 3 and w in normalized and w not in cut)
 
 
 def said_plainly(normalized: str) -> str:

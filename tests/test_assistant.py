@@ -255,6 +255,13 @@ def test_a_word_cut_wrongly_is_no_word_the_knowledge_base_lacks(assistant):
     assert vocabulary.knows("这交") and not vocabulary.knows("狗证") and not vocabulary.knows("下雨")
 
 
+def test_a_service_name_word_cut_apart_by_the_segmentation_is_still_searched(assistant):
+    """jieba cuts "上一年级" into 上一年|级; 一年级 is a word of the guide's name, so the question finds the guide."""
+    answer = assistant.ask("孩子明年上一年级 要准备啥材料")
+    assert answer.answered and answer.citations[0].record_id == "g-school-enrollment"
+    assert "户口簿" in answer.answer
+
+
 def test_a_faq_and_its_own_guide_are_no_choice_to_put(assistant):
     """Plausible only, the FAQ on the time limit for claims is answered as the closest match, not offered beside the
     guide it belongs to; where a word the knowledge base never uses forbids that, its one record is put to affirm."""
