@@ -138,7 +138,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
     aspect = aspect_asked(q)
     subject = subject_words(q, lexicon)
-    said = words_said(q) + names_cut_apart(q, vocabulary)
+    said = words_said(q) + names_cut_apart(q, vocabulary) + names_said_object_first(q, vocabulary)
     asking = " ".join(asking_clauses(lexical_q) + said)
     lexical_q = " ".join([lexical_q, *said])
     detail = lexicon.tokens(_subject_text(lexical_q, lexicon))
@@ -174,6 +174,20 @@ def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
     is cut 上一年|级, and 一年级 is a word of 小学一年级入学."""
     cut = set(vocabulary.lexicon.words(normalized))
     return sorted(w for w in vocabulary.names if len(w) >= 3 and w in normalized and w not in cut)
+
+
+def names_said_object_first(normalized: str, vocabulary: Vocabulary) -> list[str]:
+    """Words services are named with, said object first (`object_first` in patterns.yml): "户口咋上" says
+    上户口. The object is read two characters long, else one."""
+    found = []
+    for m in language_data().pattern("object_first").finditer(normalized):
+        verb = m.group("verb")
+        for size in (2, 1):
+            joined = verb + normalized[max(m.end("object") - size, 0):m.end("object")]
+            if len(joined) == size + 1 and joined in vocabulary.names and joined not in normalized:
+                found.append(joined)
+                break
+    return found
 
 
 def said_plainly(normalized: str) -> str:

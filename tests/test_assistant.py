@@ -262,6 +262,14 @@ def test_a_service_name_word_cut_apart_by_the_segmentation_is_still_searched(ass
     assert "户口簿" in answer.answer
 
 
+def test_a_service_said_object_first_is_searched_by_its_name(assistant):
+    """"户口咋上" says 上户口 and "学怎么转" 转学, with the object before the verb; a story before it does not hide it."""
+    assert "上户口" in assistant.retriever.query("生完了户口咋上").said
+    assert "转学" in assistant.retriever.query("孩子的学怎么转").said
+    answer = assistant.ask("我闺女下个月生 孩子户口咋上")
+    assert answer.answered and answer.citations[0].record_id == "g-birth-registration"
+
+
 def test_a_faq_and_its_own_guide_are_no_choice_to_put(assistant):
     """Plausible only, the FAQ on the time limit for claims is answered as the closest match, not offered beside the
     guide it belongs to; where a word the knowledge base never uses forbids that, its one record is put to affirm."""
