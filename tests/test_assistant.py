@@ -364,6 +364,8 @@ def test_asking_someone_to_go_instead_is_asking_about_proxies(assistant):
     assert answer.citations[0].record_id == "g-elderly-allowance" and "代办人" in answer.answer
     answer = assistant.ask("无犯罪证明能代开吗")  # 代开 says 代办 too; 代开发票 does not
     assert answer.citations[0].record_id == "g-no-criminal-record" and "委托他人代办" in answer.answer
+    answer = assistant.ask("我儿子在国外读书，他身份证快到期了，人回不来，能不能我替他去换")  # 替他去换: 代办 too
+    assert answer.citations[0].record_id == "g-id-card-renew" and "不能委托他人代办" in answer.answer
 
 
 def test_a_follow_up_after_a_refusal_is_read_about_the_service_it_suggested_saying_so(assistant):
