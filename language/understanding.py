@@ -173,7 +173,8 @@ def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
     """Words services are named with that the question holds but its segmentation cuts apart: "孩子明年上一年级"
     is cut 上一年|级, and 一年级 is a word of 小学一年级入学."""
     cut = set(vocabulary.lexicon.words(normalized))
-    return sorted(w for w in vocabulary.names if len(w) >= 3 and w in normalized and w not in cut)
+    spans = {normalized[i:i + n] for n in range(3, 9) for i in range(len(normalized) - n + 1)}
+    return sorted(w for w in spans & vocabulary.names if w not in cut)
 
 
 def names_said_object_first(normalized: str, vocabulary: Vocabulary) -> list[str]:
