@@ -286,6 +286,14 @@ def test_a_story_is_answered_for_the_service_its_asking_clause_names_by_a_short_
     assert answer.answered and answer.citations[0].record_id == "g-residence-permit"
 
 
+def test_a_clause_asking_by_a_verb_and_its_negation_is_the_asking_clause(assistant):
+    """"这个算不算工伤", "过路费免不免" ask by saying a verb, 不, the verb again: those clauses are what a story asks."""
+    story = assistant.retriever.query("我老婆是医院的护士，在工作中被感染了，这个算不算工伤？")
+    assert story.asking_text == "这个算不算工伤"
+    assert assistant.retriever.query("拉蔬菜的货车 过路费免不免").asking_text == "过路费免不免"
+    assert assistant.retriever.query("孩子上学 有没有补贴").asking_text == "有没有补贴"
+
+
 def test_a_follow_up_the_services_own_faq_answers_gets_that_faq(assistant):
     """The guide's title would outrank its FAQ in a search for both; the FAQ is what was asked."""
     first = assistant.ask("公积金贷款怎么申请")
