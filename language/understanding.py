@@ -174,7 +174,7 @@ def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
     is cut 上一年|级, and 一年级 is a word of 小学一年级入学."""
     cut = set(vocabulary.lexicon.words(normalized))
     spans = {normalized[i:i + n] for n in range(3, 9) for i in range(len(normalized) - n + 1)}
-    return sorted(w for w in spans & vocabulary.names if w not in cut)
+    return sorted(w for w in spans & vocabulary.names if w not in cut and not is_question_word(w))
 
 
 def names_said_object_first(normalized: str, vocabulary: Vocabulary) -> list[str]:

@@ -266,6 +266,7 @@ def test_a_service_said_object_first_is_searched_by_its_name(assistant):
     """"户口咋上" says 上户口 and "学怎么转" 转学, with the object before the verb; a story before it does not hide it."""
     assert "上户口" in assistant.retriever.query("生完了户口咋上").said
     assert "转学" in assistant.retriever.query("孩子的学怎么转").said
+    assert assistant.retriever.query("居住证怎么办").said == ()  # 怎么办 asks what to do: no 办证
     answer = assistant.ask("我闺女下个月生 孩子户口咋上")
     assert answer.answered and answer.citations[0].record_id == "g-birth-registration"
 
