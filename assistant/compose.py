@@ -66,6 +66,13 @@ class Citation:
     department: str = ""
     updated: str = ""
 
+    @classmethod
+    def of(cls, n: int, record: ServiceGuide | Policy | FAQ, section: str, score: float) -> Citation:
+        """The n-th source of an answer: the record, the part quoted and how sure the answer is."""
+        updated = getattr(record, "updated", None)
+        return cls(n, record.id, record.title, section, score, record.kind, getattr(record, "department", "") or "",
+                   updated.isoformat() if updated else "")
+
     def as_dict(self) -> dict:
         return asdict(self)
 

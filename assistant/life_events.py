@@ -145,8 +145,9 @@ class LifeEvents:
         text, section = compose_guide_aspects(step.guide, asked)
         following = [s.title for s in laid_out.steps[n:]]
         tail = f"\n接下来：{'、'.join(following)}。" if following else ""
-        return Answer("", "", "answered", f"{head}\n{text} [1]{tail}", citations=[_citation(1, step.guide, section)],
-                      aspect=q.aspect, event={**laid_out.as_dict(), "role": "step", "step": n})
+        return Answer("", "", "answered", f"{head}\n{text} [1]{tail}",
+                      citations=[Citation.of(1, step.guide, section, 1.0)], aspect=q.aspect,
+                      event={**laid_out.as_dict(), "role": "step", "step": n})
 
     def offer(self, answer: Answer, q: ParsedQuery, state: SessionState) -> Answer:
         """A service answered on its own that is a step of an event: say which event, and what else it needs."""
@@ -188,7 +189,7 @@ class LifeEvents:
         out: list[Citation] = []
         for step in laid_out.steps:
             if step.guide is not None and all(c.record_id != step.guide_id for c in out):
-                out.append(_citation(len(out) + 1, step.guide, f"第{step.n}步"))
+                out.append(Citation.of(len(out) + 1, step.guide, f"第{step.n}步", 1.0))
         return out
 
     @staticmethod
@@ -207,8 +208,3 @@ class LifeEvents:
         names = "、".join(f"第{s.n}步“{s.title}”" for s in missing)
         return (f"注意：{names}的办事指南暂缺，知识库无法给出它的材料和时限，"
                 f"请到联办窗口或拨打政务服务便民热线 {self.hotline} 咨询。")
-
-
-def _citation(n: int, guide: ServiceGuide, section: str) -> Citation:
-    return Citation(n, guide.id, guide.title, section, 1.0, guide.kind, guide.department or "",
-                    guide.updated.isoformat() if guide.updated else "")

@@ -589,10 +589,7 @@ class Assistant:
                 continue
             faq = self.index.record(top.record_id)
             text, section = compose_faq(faq)
-            n = len(answer.citations) + 1
-            answer.citations.append(Citation(n, faq.id, faq.title, section, top.score, faq.kind, faq.department,
-                                             faq.updated.isoformat() if faq.updated else ""))
-            answer.answer += f"\n{text} [{n}]"
+            _cite_also(answer, faq, section, top.score, text)
             cited.add(faq.id)
 
     def _answer_joined_service(self, q: ParsedQuery, answer: Answer) -> None:
@@ -613,10 +610,7 @@ class Assistant:
                 continue
             guide = self.index.record(titled.pop())
             text, section = compose_guide_aspects(guide, (q.aspect,))
-            n = len(answer.citations) + 1
-            answer.citations.append(Citation(n, guide.id, guide.title, section, answer.citations[0].score, guide.kind,
-                                             guide.department, guide.updated.isoformat() if guide.updated else ""))
-            answer.answer += f"\n{text.removesuffix(FOLLOW_UP_HINT).rstrip()} [{n}]"
+            _cite_also(answer, guide, section, answer.citations[0].score, text.removesuffix(FOLLOW_UP_HINT).rstrip())
             return
 
     def _names_a_material(self, q: ParsedQuery, guide_id: str) -> bool:
@@ -902,9 +896,7 @@ class Assistant:
                                            q.search.asking_tokens)
         else:
             text, section = compose_faq(record)
-        updated = getattr(record, "updated", None)
-        citation = Citation(1, record.id, record.title, section, top.score, record.kind,
-                            getattr(record, "department", "") or "", updated.isoformat() if updated else "")
+        citation = Citation.of(1, record, section, top.score)
         related = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
                    for h in hits if h.record_id != record.id and h.score >= SUGGEST_MIN][:3]
         answer_text = f"{text} [1]"
@@ -959,3 +951,10 @@ class Assistant:
             text += f"\n{'知识库中的' if elsewhere else '您可以看看这些'}相关事项：" + "、".join(f"《{n['title']}》" for n in near) + "。"
         text += f"\n如需人工帮助，请拨打政务服务便民热线 {self.hotline}。您的问题已记录，我们会据此完善服务。"
         return Answer("", "", "refused", text, suggestions=near, aspect=q.aspect)
+
+
+def _cite_also(answer: Answer, record: ServiceGuide | FAQ, section: str, score: float, text: str) -> None:
+    """A second question of the message answered by another record: its text after the first, cited [n]."""
+    n = len(answer.citations) + 1
+    answer.citations.append(Citation.of(n, record, section, score))
+    answer.answer += f"\n{text} [{n}]"
