@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Callable
 
-from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState
 from assistant.compose import full_text
-from assistant.service_names import ServiceNames
+from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState
+from assistant.service_names import ServiceReader
 from indexing.retriever import RecordHit
 from knowledge.models import FAQ
 from language.text import normalize
@@ -21,15 +21,7 @@ ALONE_MIN = 0.9
 ELSEWHERE_ORDER = 0.5  # a turn asking an aspect is not read in the conversation when another service is this probable
 
 
-class FollowUps:
-    def __init__(self, services: ServiceNames, answer_min: Callable[[str], float],
-                 confirm_min: Callable[[str], float]) -> None:
-        self.services = services
-        self.index = services.index
-        self.retriever = services.retriever
-        self.answer_min = answer_min    # the assistant's thresholds for a record of a kind put first
-        self.confirm_min = confirm_min
-
+class FollowUps(ServiceReader):
     def retrieve(self, q: ParsedQuery, state: SessionState) -> tuple[list[RecordHit], RecordHit | None]:
         """The turn's candidates, and the record chosen for it when the conversation settles it (an option
         picked): the turn on its own, or read about the service talked about when it follows up on it."""

@@ -3,6 +3,8 @@ their synonyms) that the assistant reads to tell services apart, in a turn, a cl
 
 from __future__ import annotations
 
+from typing import Callable
+
 from indexing.index import KnowledgeIndex
 from indexing.retriever import HybridRetriever, RecordHit
 from knowledge.models import FAQ, Policy, ServiceGuide
@@ -97,3 +99,16 @@ class ServiceNames:
         another ("买了二手房 水电燃气怎么过户": the house is bought; what is asked is 水电气过户)."""
         asking = content_words(" ".join(asking_with_subject(q.text, self.index.lexicon)), self.index.lexicon)
         return self.named_alone(q, first, others, asking)
+
+
+class ServiceReader:
+    """What reads a turn against the services (assistant.follow_ups, assistant.several_questions): their names,
+    the index and retriever behind them, and the assistant's thresholds for a record of a kind put first."""
+
+    def __init__(self, services: ServiceNames, answer_min: Callable[[str], float],
+                 confirm_min: Callable[[str], float]) -> None:
+        self.services = services
+        self.index = services.index
+        self.retriever = services.retriever
+        self.answer_min = answer_min
+        self.confirm_min = confirm_min

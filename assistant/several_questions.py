@@ -5,10 +5,10 @@ asks one aspect of two services side by side."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from assistant.compose import FOLLOW_UP_HINT, Citation, compose_faq, compose_guide_aspects
-from assistant.service_names import ServiceNames
+from assistant.service_names import ServiceReader
 from knowledge.models import FAQ, ServiceGuide
 from language.aspects import aspect_fields
 from language.data import language_data
@@ -19,15 +19,7 @@ if TYPE_CHECKING:
     from assistant.service import Answer
 
 
-class SeveralQuestions:
-    def __init__(self, services: ServiceNames, answer_min: Callable[[str], float],
-                 confirm_min: Callable[[str], float]) -> None:
-        self.services = services
-        self.index = services.index
-        self.retriever = services.retriever
-        self.answer_min = answer_min    # the assistant's thresholds for a record of a kind put first
-        self.confirm_min = confirm_min
-
+class SeveralQuestions(ServiceReader):
     def list_also_asked(self, q: ParsedQuery, answer: Answer) -> list[dict]:
         """A message asking about two services ("身份证怎么补办，还有社保卡丢了咋办") is answered about one; a clause
         that asks about another service, names it by a word the one answered is not called by, and finds it
