@@ -32,6 +32,8 @@ class RelevanceFeatures:
 
     def __init__(self, tables: RecordTables, lexicon: Lexicon, sentences: Callable[[str], list[str]]) -> None:
         self.tables, self.lexicon, self._sentences = tables, lexicon, sentences
+        # words that name nothing (fillers.txt, generic and aspect: 我爸, 想办, 办下来): the knowledge base not using them says nothing
+        self._names_nothing = lexicon.data.words("generic") | lexicon.data.words("aspect")
         self._regions: dict[str, frozenset[str]] = {}
         self._record_windows: dict[str, list[frozenset[str]]] = {}  # tokenising a record's sentences is the cost
         self._names: dict[str, frozenset[str]] = {}
@@ -47,8 +49,9 @@ class RelevanceFeatures:
     def query_features(self, query: SearchQuery) -> dict[str, float]:
         """What does not depend on the candidate: how much of the question the knowledge base knows at all."""
         words = self.lexicon.words(query.text)
-        unknown = [w for w in words if w not in self.tables.idf and not self.lexicon.synonym_groups(w)]
-        asking = [t for t in query.asking_tokens if not t.startswith("§")]
+        unknown = [w for w in words if w not in self.tables.idf and not self.lexicon.synonym_groups(w)
+                   and w not in self._names_nothing]
+        asking = [t for t in query.asking_tokens if not t.startswith("§") and t not in self._names_nothing]
         return {"q_unknown": len(unknown) / max(len(words), 1), "q_words": math.log1p(len(words)),
                 "q_asks_aspect": float(query.aspect != "general"),
                 "q_ask_unknown": sum(t not in self.tables.idf for t in asking) / max(len(asking), 1)}
