@@ -179,10 +179,10 @@ def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
 
 def names_said_object_first(normalized: str, vocabulary: Vocabulary) -> list[str]:
     """Words services are named with, said object first (`object_first` in patterns.yml): "户口咋上" says
-    上户口. The object is read two characters long, else one."""
+    上户口, "户口还要去销吗" 销户口. The object is read two characters long, else one."""
     found = []
     for m in language_data().pattern("object_first").finditer(normalized):
-        verb = m.group("verb")
+        verb = m.group("verb") or m.group("verb_asked")
         for size in (2, 1):
             joined = verb + normalized[max(m.end("object") - size, 0):m.end("object")]
             if len(joined) == size + 1 and joined in vocabulary.names and joined not in normalized:

@@ -1232,3 +1232,16 @@ def test_words_that_name_nothing_are_not_words_the_knowledge_base_lacks(assistan
     assert answer.answered and answer.citations[0].record_id == "g-chronic-disease"
     materials = assistant.ask("要带啥", session_id=answer.session_id)
     assert materials.answered and materials.citations[0].record_id == "g-chronic-disease"
+
+
+def test_a_service_named_object_first_in_a_yes_no_question_is_another_service(assistant):
+    """"户口那边还要去销吗" after 火化费减免 says 销户口 (object first, asked yes or no): 死亡登记及户口注销 is put to
+    the citizen, not the funeral subsidy's conditions."""
+    assert "销户口" in assistant.retriever.query("户口那边还要去销吗").said
+    assert "转学" in assistant.retriever.query("学要转吗").said
+    first = assistant.ask("老人走了 火化费能减免不")
+    assert first.answered and first.citations[0].record_id == "g-funeral-subsidy"
+    turn = assistant.ask("户口那边还要去销吗", session_id=first.session_id)
+    assert turn.citations[:1] == [] and [o["record_id"] for o in turn.options] == ["g-death-registration"]
+    yes = assistant.ask("是", session_id=first.session_id)
+    assert yes.answered and yes.citations[0].record_id == "g-death-registration"
