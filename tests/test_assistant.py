@@ -11,6 +11,7 @@ import pytest
 
 from assistant.demand_log import DemandLog
 from language.question import PERSONAL_DATA_NOTICE, EmptyQuestion
+from language.understanding import clauses_of
 from assistant.service import Assistant
 from knowledge.models import ServiceGuide
 
@@ -1245,3 +1246,15 @@ def test_a_service_named_object_first_in_a_yes_no_question_is_another_service(as
     assert turn.citations[:1] == [] and [o["record_id"] for o in turn.options] == ["g-death-registration"]
     yes = assistant.ask("是", session_id=first.session_id)
     assert yes.answered and yes.citations[0].record_id == "g-death-registration"
+
+
+def test_after_one_thing_is_done_the_next_clause_is_what_is_asked(assistant):
+    """Said without a pause, "二手房过户以后水电燃气咋过户" tells of the house transfer and asks about 水电气过户: it
+    is answered for that service, not put as a choice beside 二手房转移登记; its follow-ups stay with it. "以后还能换吗"
+    is "later", no pause."""
+    assert clauses_of("二手房过户以后水电燃气咋过户") == ["二手房过户以后", "水电燃气咋过户"]
+    assert clauses_of("慢病选定的医院以后还能换吗") == ["慢病选定的医院以后还能换吗"]
+    answer = assistant.ask("二手房过户以后水电燃气咋过户")
+    assert answer.answered and answer.citations[0].record_id == "g-utilities-transfer"
+    materials = assistant.ask("要交啥材料", session_id=answer.session_id)
+    assert materials.answered and materials.citations[0].record_id == "g-utilities-transfer"
