@@ -10,6 +10,7 @@ from assistant.conversation import FOLLOW_UP_MAX_CHARS, SessionState
 from assistant.service_names import ServiceReader
 from indexing.retriever import RecordHit
 from knowledge.models import FAQ
+from language.data import language_data
 from language.text import normalize
 from language.understanding import ParsedQuery, content_words, is_question_word
 
@@ -59,6 +60,7 @@ class FollowUps(ServiceReader):
             return instead, None  # "医保怎么办" after 出生登记 is 新生儿医保, though the 出生登记 guide speaks of 医保
         follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (q.asks_if_required or q.asks_of_a_kind or q.asks_if_qualifies
+                          or self._tells_of_the_topic(q, hits, topic_id)
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self.services.service_of(hits[0].record_id, hits[0].kind) != topic_id)
                           and (q.starts_like_follow_up and self._known_words_only(q)
@@ -151,6 +153,21 @@ class FollowUps(ServiceReader):
                 return [first] + [h for h in about if self.services.service_of(h.record_id, h.kind) not in (topic_id,
                                                                                                  service.id)]
         return None
+
+    def _tells_of_the_topic(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str) -> bool:
+        """A turn that asks nothing and says the citizen has (or lacks) what names the service its own search finds
+        first, by words the service talked about uses itself (`follow_up.holds`), tells the citizen's own case:
+        "她户口不在这 有居住证" after 老年人优待证, whose conditions name the 居住证, is not about 居住证申领; "我还要办
+        居住证" is, and "我想办护照" (the 优待证 guide never names 护照)."""
+        record = self.index.record(topic_id)
+        other = self.services.service_record(hits[0].record_id, hits[0].kind) if hits else None
+        if record is None or other is None or other.id == topic_id \
+                or language_data().pattern("asking").search(q.text):
+            return False
+        words = self.services.naming_words(q, [(other.id, other.title)])
+        body, holds = normalize(full_text(record)), language_data().pattern("follow_up.holds")
+        return bool(words) and all(any(v in body for v in q.vocabulary.lexicon.variants(w))
+                                   and holds.search(q.text[:max(q.text.find(w), 0)]) for w in words)
 
     def _picks_within_a_family(self, q: ParsedQuery, top: RecordHit) -> bool:
         """Whether the turn's first record is one of several guides titled with the word the turn names, chosen

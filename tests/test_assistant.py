@@ -1258,3 +1258,13 @@ def test_after_one_thing_is_done_the_next_clause_is_what_is_asked(assistant):
     assert answer.answered and answer.citations[0].record_id == "g-utilities-transfer"
     materials = assistant.ask("要交啥材料", session_id=answer.session_id)
     assert materials.answered and materials.citations[0].record_id == "g-utilities-transfer"
+
+
+@pytest.mark.parametrize("turn, guide", [
+    ("她户口不在这 有居住证", "g-senior-card"),   # her case: the 优待证 guide's conditions name the 居住证
+    ("我还要办居住证", "g-residence-permit"),     # another service to do
+])
+def test_a_follow_up_saying_what_the_citizen_has_stays_with_the_service(assistant, turn, guide):
+    opened = assistant.ask("想给我妈办个老年证")
+    answer = assistant.ask(turn, session_id=opened.session_id)
+    assert answer.answered and answer.citations[0].record_id == guide
