@@ -456,15 +456,18 @@ class Assistant:
         overview_only = False  # "护照能加急吗": no sentence of the guide is about 加急, so its overview says so
         if isinstance(record, ServiceGuide):
             detail = None
-            if q.aspect == "general" or (q.aspect == "fees" and asks_for_a_payment(record, q.text)):
+            paid = q.aspect == "fees" and asks_for_a_payment(record, q.text)  # what the citizen is paid
+            if q.aspect == "general" or paid:
                 about = " ".join([q.text, *q.search.said])  # "我去帮他领行不": the sentence on 代办
                 for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
                 detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
+            if paid and detail is None:
+                asked = ("general",)  # "护理补贴一个月多少钱" of a guide naming no sum: not its 收费标准 (不收费)
             text, section = detail or compose_guide_aspects(record, asked)
-            overview_only = (detail is None and q.aspect == "general"
-                             and asks_a_detail(record, q.search.text, self.index.lexicon))
+            overview_only = detail is None and (paid or q.aspect == "general"
+                                                and asks_a_detail(record, q.search.text, self.index.lexicon))
             if detail is None:
                 more = compose_clause_details(record, asking_clauses(q.text), text, self.index.lexicon,
                                               q.vocabulary.idf)

@@ -1268,3 +1268,11 @@ def test_a_follow_up_saying_what_the_citizen_has_stays_with_the_service(assistan
     opened = assistant.ask("想给我妈办个老年证")
     answer = assistant.ask(turn, session_id=opened.session_id)
     assert answer.answered and answer.citations[0].record_id == guide
+
+
+def test_how_much_a_subsidy_pays_is_not_answered_by_its_application_fee(assistant):
+    """"护理补贴一个月多少钱" asks what is paid; the guide names no sum, so the answer is its overview with the notice
+    that the guide holds nothing on it, not its 收费标准 "不收费" (the citizen pays nothing to apply)."""
+    answer = assistant.ask("残疾人护理补贴一个月多少钱")
+    assert answer.answered and answer.citations[0].record_id == "g-disability-subsidy"
+    assert "收费标准：" not in answer.answer and any("没有与您所问细节直接对应" in n for n in answer.notices)
