@@ -1276,3 +1276,10 @@ def test_how_much_a_subsidy_pays_is_not_answered_by_its_application_fee(assistan
     answer = assistant.ask("残疾人护理补贴一个月多少钱")
     assert answer.answered and answer.citations[0].record_id == "g-disability-subsidy"
     assert "收费标准：" not in answer.answer and any("没有与您所问细节直接对应" in n for n in answer.notices)
+
+
+def test_a_follow_up_opening_with_na_that_names_another_service_surely_turns_to_it(assistant):
+    """"那孩子医保咋办" after 生育津贴 starts like a follow-up, but on its own it is surely 新生儿医保, which it names."""
+    opened = assistant.ask("生育津贴咋领")
+    answer = assistant.ask("那孩子医保咋办", session_id=opened.session_id)
+    assert answer.answered and answer.citations[0].record_id == "g-newborn-medical"
