@@ -63,11 +63,10 @@ class FollowUps(ServiceReader):
                           or self._tells_of_the_topic(q, hits, topic_id)
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self.services.service_of(hits[0].record_id, hits[0].kind) != topic_id)
-                          and (q.starts_like_follow_up and self._known_words_only(q)
-                               and not self._answered_elsewhere(q, hits, topic_id)
-                               or self._answered_unnamed(q, hits, topic_id)
+                          and (self._answered_unnamed(q, hits, topic_id)
                                or not self._answered_elsewhere(q, hits, topic_id)
-                               and (self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
+                               and (q.starts_like_follow_up and self._known_words_only(q)
+                                    or self._within_topic(q, topic_id) or self._only_in_context(q, hits, topic_id)
                                     or self._found_first(hits, topic_id)))))
         if not follow_up:
             return hits, None

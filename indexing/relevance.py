@@ -32,7 +32,8 @@ class RelevanceFeatures:
 
     def __init__(self, tables: RecordTables, lexicon: Lexicon, sentences: Callable[[str], list[str]]) -> None:
         self.tables, self.lexicon, self._sentences = tables, lexicon, sentences
-        # words that name nothing (fillers.txt, generic and aspect: 我爸, 想办, 办下来): the knowledge base not using them says nothing
+        # words that name nothing (fillers.txt, generic and aspect: 我爸, 想办, 办下来): that the knowledge base does not
+        # use them says nothing
         self._names_nothing = lexicon.data.words("generic") | lexicon.data.words("aspect")
         self._regions: dict[str, frozenset[str]] = {}
         self._record_windows: dict[str, list[frozenset[str]]] = {}  # tokenising a record's sentences is the cost
