@@ -195,7 +195,7 @@ class Assistant:
         elif (chosen is None and top is not None and confirm_min <= top.score < answer_min
                 and self._only_service_probable(top, hits[1:3])):
             top = replace(top, score=answer_min)
-        elif chosen is None and top is not None and top.score < answer_min and top.record_id == self._asked_in_story(q):
+        elif chosen is None and top is not None and top.score < answer_min and self._asked_in_story(q, top):
             top = replace(top, score=answer_min)
         if chosen is None and top is not None and confirm_min <= top.score < answer_min:
             choices = self.services.of_service(top, hits) if self.services.named_alone(q, top, hits[1:4]) else hits
@@ -292,21 +292,22 @@ class Assistant:
         guide = next((h for h in same if h.kind == "guide"), best)
         return sum(h.score for h in same), best if best.score >= self.confirm_min(best.kind) else guide
 
-    def _asked_in_story(self, q: ParsedQuery) -> str | None:
-        """The guide a story asks about when its asking clause says nothing but an aspect: the one the story names
-        last, by a word only its title holds. "我和我老公结婚十年了 现在感情不和想离婚 孩子归我 需要准备什么" is
-        离婚登记's materials, however many words of the story (十年, 感情) no record uses. A story ending on another
-        service's word names none ("灵活就业的人自己交职工医保 一个月多少钱": 医保, not the 灵活就业 pension guide), and
-        a detail in the asking clause ("电动自行车上牌去哪上") is not answered so. (Only the first record found is
-        answered so: put first whenever named last, it took "俩人商量好离婚了 可当年那本结婚证搬家弄丢了 咋办" to
-        结婚登记.)"""
+    def _asked_in_story(self, q: ParsedQuery, top: RecordHit) -> bool:
+        """Whether the top guide is the one a story asks about when its asking clause says nothing but an aspect:
+        the one the story names last, by a word only its title holds, or one its search put first among the guides
+        that word titles ("身份证被偷了 补一个多少钱": 身份证 titles 申领 and 换领、补领; the search reads 补 and 被偷).
+        "我和我老公结婚十年了 现在感情不和想离婚 孩子归我 需要准备什么" is 离婚登记's materials, however many words of
+        the story (十年, 感情) no record uses. A story ending on another service's word names none ("灵活就业的人自己交
+        职工医保 一个月多少钱": 医保, not the 灵活就业 pension guide), and a detail in the asking clause ("电动自行车上牌
+        去哪上") is not answered so. (Only the first record found is answered so: put first whenever named last, it
+        took "俩人商量好离婚了 可当年那本结婚证搬家弄丢了 咋办" to 结婚登记.)"""
         if q.aspect not in aspect_fields() or q.search.asking_subject_words:
-            return None
+            return False
         if len(asking_clauses(q.text)) == len(clauses_of(q.text)):
-            return None  # no story: the clauses that ask are all there is
+            return False  # no story: the clauses that ask are all there is
         named = [titled for w in q.content_words if len(w) >= 2 and not is_question_word(w)
                  and (titled := self.retriever.guides_titled_with(w))]
-        return next(iter(named[-1])) if named and len(named[-1]) == 1 else None
+        return bool(named) and top.record_id in named[-1]
 
     def _only_service_probable(self, top: RecordHit, others: list[RecordHit]) -> bool:
         """In the learned order, every other probable record is of the top one's service: nothing to ask."""

@@ -1186,6 +1186,14 @@ def test_a_story_naming_one_service_last_and_asking_only_an_aspect_is_answered(a
     assert not assistant.ask("灵活就业的人自己交职工医保 一个月多少钱").answered
 
 
+def test_a_story_naming_a_word_of_two_titles_is_answered_by_the_one_its_search_puts_first(assistant):
+    """身份证 titles 申领 and 换领、补领; the story's 被偷 (a wording of 被盗) and 补 put 补领 first, and the asking
+    clause says only the aspects: the fee and the time, not a refusal that suggests the same guide."""
+    answer = assistant.ask("身份证被偷了 补一个多少钱 多久能拿到")
+    assert answer.answered and answer.citations[0].record_id == "g-id-card-renew"
+    assert "20元" in answer.answer and "20个工作日" in answer.answer
+
+
 def test_a_reply_that_declines_yet_names_one_option_picks_it(assistant):
     """"不是 我是要换" after 1. 居民身份证申领 2. 居民身份证换领、补领: 换 is in one title only; "能在网上预约吗"
     then asks about that service."""

@@ -96,3 +96,11 @@ def test_an_editor_adds_a_phrasing_in_the_data_not_the_code(tmp_path):
 @pytest.mark.parametrize("question, tag, word", [("代办", "generic", "代办"), ("的", "stop", "的")])
 def test_tagged_words(question, tag, word):
     assert word in language_data().words(tag)
+
+
+def test_a_common_short_name_is_cut_whole_and_hearsay_names_nothing():
+    """"办慢病" (an alias of 门诊慢特病) once cut as 办慢 + 病, so the citizens' 慢病 was a word the knowledge base lacked;
+    "听说" only says where the news came from."""
+    from language.lexicon import Lexicon
+    assert "慢病" in Lexicon().words("办慢病")
+    assert "听说" in language_data().words("generic")
