@@ -29,6 +29,7 @@ from indexing.evidence import PolicyCandidate, PolicyEvidence
 from indexing.index import KnowledgeIndex
 from indexing.learned import RANKED, LearnedRanking
 from indexing.relevance import RelevanceFeatures, sentences_of
+from indexing.schemes import SchemeCatalogue
 from indexing.scorers import Z_POOL, Ranking, RetrievalConfig, adjust, contrasted
 from indexing.tables import FORMAT, RecordTables, build_tables
 from language.aspects import aspect_fields
@@ -91,6 +92,7 @@ class HybridRetriever:
         self._generation = -1
         self._lock = threading.Lock()
         self._tables: RecordTables | None = None
+        self._schemes: SchemeCatalogue | None = None
         self._vocabulary: Vocabulary | None = None
 
     # ---- loading ---------------------------------------------------------------
@@ -113,6 +115,7 @@ class HybridRetriever:
                 self._sentences: dict[str, list[str]] = {}
                 self._relevance = RelevanceFeatures(tables, self.index.lexicon, self._record_sentences)
                 self._evidence = PolicyEvidence(self._title_and_text)
+                self._schemes = SchemeCatalogue(tables, self.index.lexicon)
                 self._vocabulary = Vocabulary(self.index.lexicon, frozenset(tables.places), tables.sound_words,
                                               tables.idf, tables.initial_words, tables.named_words,
                                               tables.everyday_sounds)
@@ -254,6 +257,8 @@ class HybridRetriever:
         hits = self._learned(hits)
         excluded = contrasted(ranking) if config.on("contrast") else None
         ids = {t.record_ids[i] for i in np.flatnonzero(excluded)} if excluded is not None else set()
+        if config.on("scheme") and self._schemes is not None and self._schemes.unknown(query.asking_text or q):
+            ids = {h.record_id for h in hits}  # none is named for the scheme asked about: mentioned, not answered
         hits = [replace(h, score=round(h.score * config.excluded_factor, 4)) if h.record_id in ids else h
                 for h in hits]
         return hits[:top_k]

@@ -4,7 +4,8 @@ Each step can be switched off alone (`RetrievalConfig(off={"title"})`, `govqa ev
 measure what it adds. Additive steps run in the order of ADJUSTMENTS, each seeing the fused score the
 steps before it left (the FAQ steps look at the leading candidates so far); the other steps act on the
 ranking itself (`faq_route`, `distinct`, `policy_evidence`), on the reading of the question (`spelling`)
-or on the calibrated score (`contrast` damps the score of the records it excludes);
+or on the calibrated score (`contrast` damps the score of the records it excludes, `scheme` every record's
+when the question asks about a scheme none is named for: indexing.schemes);
 `rerank` and `decision` are the learned re-ranking and answer probability of indexing.learned.
 Weights were tuned on the NCP and sample dev splits only.
 """
@@ -38,7 +39,8 @@ class RetrievalConfig:
     contrast: float = -3.0        # below a title match: a service named for 职工 is not the one 居民 means
     faq_specificity: float = -1.0  # sample dev hit@1 0.852 → 0.869
     other_figure: float = -2.0    # as far down as a title match lifts
-    excluded_factor: float = 0.1  # a contrast's excluded records: below every decision threshold, still ordered
+    excluded_factor: float = 0.1  # a contrast's excluded records (or all, for an unknown scheme): below every
+                                  # decision threshold, still ordered
     off: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
@@ -139,7 +141,7 @@ ADJUSTMENTS: list[tuple[str, Callable[[Ranking], np.ndarray | None], str]] = [
     ("other_figure", _other_figure, "other_figure"),
 ]
 STEPS = (*(name for name, _, _ in ADJUSTMENTS), "spelling", "faq_route", "distinct", "policy_evidence",
-         "rerank", "decision")
+         "rerank", "decision", "scheme")
 
 
 def adjust(ranking: Ranking) -> np.ndarray:

@@ -1291,3 +1291,18 @@ def test_a_follow_up_opening_with_na_that_names_another_service_surely_turns_to_
     opened = assistant.ask("生育津贴咋领")
     answer = assistant.ask("那孩子医保咋办", session_id=opened.session_id)
     assert answer.answered and answer.citations[0].record_id == "g-newborn-medical"
+
+
+@pytest.mark.parametrize("question", ["考了电工证 职业技能补贴怎么申请", "外国人工作许可在哪办", "独生子女补贴怎么领"])
+def test_a_scheme_no_service_is_named_for_is_refused_not_answered_from_a_record_mentioning_its_words(assistant,
+                                                                                                     question):
+    assert assistant.ask(question).decision == "refused"
+
+
+@pytest.mark.parametrize("question, service", [
+    ("生育补贴怎么领", "g-maternity-allowance"), ("失业补贴咋领", "g-unemployment-benefit"),
+    ("低保补助怎么申请", "g-minimum-living"), ("火化费能减免不", "g-funeral-subsidy"),
+])
+def test_a_service_called_by_another_head_of_its_kind_is_still_answered(assistant, question, service):
+    answer = assistant.ask(question)
+    assert answer.answered and answer.citations[0].record_id == service

@@ -53,6 +53,20 @@ def test_without_the_learned_steps_candidates_come_in_fused_order(sample_index):
     assert plain.threshold("guide", "answer") is None  # the assistant then reads the calibrated score
 
 
+def test_a_scheme_no_record_is_named_for_puts_every_candidate_below_an_answer(sample_index, retriever):
+    """住宅专项维修资金 is mentioned in the new-house guide, but no service is named for it: the candidates keep their
+    order, each damped below every threshold; with the `scheme` step off the guide is as sure as before."""
+    damped = retriever.search("住宅维修基金怎么申请使用", top_k=3)
+    plain = HybridRetriever(sample_index, config=RetrievalConfig(off=frozenset({"scheme"})))
+    undamped = plain.search("住宅维修基金怎么申请使用", top_k=3)
+    assert [h.record_id for h in damped] == [h.record_id for h in undamped]
+    assert all(d.score <= u.score * 0.1 + 1e-4 for d, u in zip(damped, undamped))
+    # a scheme said in other words than a name is known: a head of the same family (生育补贴: 生育津贴), a
+    # service's own benefit (低保补助), a typo by sound (高领津贴)
+    for known in ("生育补贴怎么领", "低保补助怎么申请", "高领津贴一个月给多少"):
+        assert retriever.search(known, top_k=1)[0].score == plain.search(known, top_k=1)[0].score
+
+
 def test_an_unknown_step_is_refused_by_name():
     with pytest.raises(ValueError, match="magic"):
         RetrievalConfig(off=frozenset({"magic"}))

@@ -1,0 +1,79 @@
+"""Schemes a question asks about by name that the knowledge base has no record of.
+
+"技能提升补贴怎么领", "居留许可怎么办", "大病保险起付线是多少": each names a scheme (a subsidy, a permit, an
+insurance) that no record's name, alias or FAQ phrasing holds, though a record mentions its words in passing (a
+policy lists 计划生育奖励扶助金 among the incomes 低保 does not count). What a record mentions in passing it does not
+answer, so such a question is not answered from it. A scheme is read as the word that ends in a head of
+`scheme_heads` (knowledge/lexicon/patterns.yml) with the word before it ("提升补贴"), or one word that is both
+("养老保险"). It is known when a name holds it, said in synonyms' first wordings or by sound (高领津贴 is 高龄津贴
+mistyped), when its other words are a service's whole name ("低保补助" is what 低保 pays), or when one name holds
+its other words and, besides them, a head of the same family ("生育补贴": 生育津贴).
+
+The names are the service catalogue: a knowledge base of notices alone (no guide) has none to check against,
+and there nothing is read as unknown.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from indexing.tables import RecordTables
+from language.lexicon import Lexicon
+from language.text import normalize, pinyin_key
+
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+class SchemeCatalogue:
+    """The names of one index generation's services and FAQs, and the schemes a text names beyond them."""
+
+    def __init__(self, tables: RecordTables, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        data = lexicon.data
+        self.families = [tuple(family) for family in data.section("scheme_heads", [])]
+        self.heads = sorted({h for family in self.families for h in family}, key=len, reverse=True)
+        self.fillers = data.words("stop") | data.words("generic") | data.words("aspect")
+        has_services = bool(tables.is_guide.any())
+        texts = set()
+        if has_services:
+            for meta in tables.meta.values():
+                texts |= meta.names | meta.phrasings | {normalize(meta.title)}
+            texts |= {w for group in lexicon.groups for w in group}
+        self.whole = frozenset(texts)
+        self.names = sorted(texts | {lexicon.canonical(t) for t in texts})
+
+    @cached_property
+    def sounds(self) -> list[str]:
+        """The names' pinyin keys, read at the first scheme named (seconds at 10,000 records, not at every start)."""
+        return [pinyin_key(t) for t in self.whole]
+
+    def unknown(self, text: str) -> list[str]:
+        """The schemes the text names that no record is named for, in the order said."""
+        if not self.names:
+            return []
+        return [scheme for scheme, head in self._named(text) if not self._known(scheme, head)]
+
+    def _named(self, text: str) -> list[tuple[str, str]]:
+        words = self.lexicon.dictionary_cut(text)  # not jieba's guesses: "火化费能减免" is no 费能 减免
+        found = []
+        for i, word in enumerate(words):
+            head = next((h for h in self.heads if word.endswith(h)), None)
+            if head is None:
+                continue
+            if word != head:
+                found.append((word, head))
+            elif i > 0 and len(words[i - 1]) >= 2 and _HAN.fullmatch(words[i - 1]) and words[i - 1] not in self.fillers:
+                found.append((words[i - 1] + word, head))
+        return found
+
+    def _known(self, scheme: str, head: str) -> bool:
+        said = self.lexicon.canonical(scheme)
+        if any(said in name for name in self.names) or any(pinyin_key(scheme).strip() in s for s in self.sounds):
+            return True
+        modifier = scheme[: -len(head)]
+        wordings = set(self.lexicon.variants(modifier)) | {modifier}
+        if wordings & self.whole:
+            return True  # a service's own benefit: "低保补助" is what 低保 pays
+        family = next(f for f in self.families if head in f)
+        return any(any(h in name.replace(w, " ") for h in family) for name in self.names for w in wordings if w in name)
