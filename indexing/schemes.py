@@ -7,7 +7,7 @@ answer, so such a question is not answered from it. A scheme is read as the word
 `scheme_heads` (knowledge/lexicon/patterns.yml) with the word before it ("提升补贴"), or one word that is both
 ("养老保险"). It is known when a name holds it, said in synonyms' first wordings or by sound (高领津贴 is 高龄津贴
 mistyped), when its other words are a service's whole name ("低保补助" is what 低保 pays), or when one name holds
-its other words and, besides them, a head of the same family ("生育补贴": 生育津贴).
+its other words just before a head of the same family ("生育补贴": 生育津贴; "火化补贴": 火化费减免).
 
 The names are the service catalogue: a knowledge base of notices alone (no guide) has none to check against,
 and there nothing is read as unknown.
@@ -55,16 +55,17 @@ class SchemeCatalogue:
         return [scheme for scheme, head in self._named(text) if not self._known(scheme, head)]
 
     def _named(self, text: str) -> list[tuple[str, str]]:
-        words = self.lexicon.dictionary_cut(text)  # not jieba's guesses: "火化费能减免" is no 费能 减免
         found = []
-        for i, word in enumerate(words):
-            head = next((h for h in self.heads if word.endswith(h)), None)
-            if head is None:
-                continue
-            if word != head:
-                found.append((word, head))
-            elif i > 0 and len(words[i - 1]) >= 2 and _HAN.fullmatch(words[i - 1]) and words[i - 1] not in self.fillers:
-                found.append((words[i - 1] + word, head))
+        for run in _HAN.findall(text):  # a scheme's words are said together: "…多久 补助金" is none
+            words = self.lexicon.dictionary_cut(run)  # not jieba's guesses: "火化费能减免" is no 费能 减免
+            for i, word in enumerate(words):
+                head = next((h for h in self.heads if word.endswith(h)), None)
+                if head is None:
+                    continue
+                if word != head:
+                    found.append((word, head))
+                elif i > 0 and len(words[i - 1]) >= 2 and words[i - 1] not in self.fillers:
+                    found.append((words[i - 1] + word, head))
         return found
 
     def _known(self, scheme: str, head: str) -> bool:
@@ -76,4 +77,6 @@ class SchemeCatalogue:
         if wordings & self.whole:
             return True  # a service's own benefit: "低保补助" is what 低保 pays
         family = next(f for f in self.families if head in f)
-        return any(any(h in name.replace(w, " ") for h in family) for name in self.names for w in wordings if w in name)
+        # next to its head, one character between at most: 火化费减免 says 火化补贴, 基本服务费用减免 no 服务补贴
+        said_with_head = re.compile(f"(?:{'|'.join(map(re.escape, wordings))}).?(?:{'|'.join(map(re.escape, family))})")
+        return any(said_with_head.search(name) for name in self.names)

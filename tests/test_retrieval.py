@@ -63,7 +63,7 @@ def test_a_scheme_no_record_is_named_for_puts_every_candidate_below_an_answer(sa
     assert all(d.score <= u.score * 0.1 + 1e-4 for d, u in zip(damped, undamped))
     # a scheme said in other words than a name is known: a head of the same family (生育补贴: 生育津贴), a
     # service's own benefit (低保补助), a typo by sound (高领津贴)
-    for known in ("生育补贴怎么领", "低保补助怎么申请", "高领津贴一个月给多少"):
+    for known in ("生育补贴怎么领", "低保补助怎么申请", "高领津贴一个月给多少", "失业补助金能领多久"):
         assert retriever.search(known, top_k=1)[0].score == plain.search(known, top_k=1)[0].score
 
 
