@@ -268,8 +268,10 @@ class Assistant:
         probable too (CLARIFY_ORDER_FLOOR in the learned order): its field answers it in full. A notice the learned
         order is sure of (SURE_ORDER) is what was asked about ("抵押权人应当在多长时间内申请注销" quotes the notice),
         unless the clause that asks names nothing but the aspect: a story's "…听说能领丧葬费和抚恤金 需要带什么材料"
-        matches the notice's articles, and asks for the guide's list."""
-        if q.aspect not in aspect_fields():
+        matches the notice's articles, and asks for the guide's list. Whether a case qualifies (办理条件) is not
+        swapped: "带押过户 买方和卖方的贷款银行不是一家 可以办吗" is the notice's article on 不同银行, not the list of
+        the transfer guide's conditions."""
+        if q.aspect not in aspect_fields() or q.aspect == "conditions":
             return None
         if top.features.get("order", 1.0) >= SURE_ORDER and q.search.asking_subject_words:
             return None

@@ -1307,3 +1307,11 @@ def test_a_scheme_no_service_is_named_for_is_refused_not_answered_from_a_record_
 def test_a_service_called_by_another_head_of_its_kind_is_still_answered(assistant, question, service):
     answer = assistant.ask(question)
     assert answer.answered and answer.citations[0].record_id == service
+
+
+def test_whether_a_case_qualifies_is_answered_by_the_notice_the_order_puts_first(assistant):
+    """The notice on 带押过户 says what happens when the two loans are with different banks; the transfer guide's
+    conditions list does not: a conditions question is not swapped to the guide close behind the notice."""
+    answer = assistant.ask("带押过户 买方贷款的银行和卖方原贷款银行不是一家 可以办吗")
+    assert answer.answered and answer.citations[0].record_id == "p-housing-property-one-window-notice"
+    assert "不同银行" in answer.answer
