@@ -165,7 +165,9 @@ def log_in(page, server, who: tuple[str, str], target: str) -> None:
 def open_guide_fee(page, server, search: str, title: str):
     """Log in as the editor, open one guide and return its 收费标准 field."""
     log_in(page, server, EDITOR, "/editor")
-    page.fill("#search", search)
+    # the list is filtered 250 ms after typing and then drawn again: click in the filtered one, not the one replaced
+    with page.expect_response(lambda r: "/api/editor/records?" in r.url and "q=&" not in r.url):
+        page.fill("#search", search)
     page.locator("#records button", has_text=title).click()
     return page.locator("textarea[name='收费标准']")
 
