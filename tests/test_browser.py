@@ -165,11 +165,16 @@ def log_in(page, server, who: tuple[str, str], target: str) -> None:
 def open_guide_fee(page, server, search: str, title: str):
     """Log in as the editor, open one guide and return its 收费标准 field."""
     log_in(page, server, EDITOR, "/editor")
-    # the list is filtered 250 ms after typing and then drawn again: click in the filtered one, not the one replaced
-    with page.expect_response(lambda r: "/api/editor/records?" in r.url and "q=&" not in r.url):
-        page.fill("#search", search)
+    search_records(page, search)
     page.locator("#records button", has_text=title).click()
     return page.locator("textarea[name='收费标准']")
+
+
+def search_records(page, text: str) -> None:
+    """Type in the editor's search and wait for the filtered list: it is drawn again 250 ms after typing, and a click
+    in the list it replaces can be lost (it was, once, under load)."""
+    with page.expect_response(lambda r: "/api/editor/records?" in r.url and "q=&" not in r.url):
+        page.fill("#search", text)
 
 
 # ---- the widget on someone else's page -----------------------------------------------
@@ -597,7 +602,7 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(browser, ser
     found["/agent (坐席台，拒答与转办)"] = axe(page)
     page.request.post(server.url + "/api/logout")
     log_in(page, server, EDITOR, "/editor")
-    page.fill("#search", "护照")
+    search_records(page, "护照")
     page.locator("#records button", has_text="办护照多少钱").click()
     expect(page.locator("select[name='关联事项']")).to_be_visible()
     found["/editor (编辑台，常见问题表单)"] = axe(page)
