@@ -70,7 +70,8 @@ class SchemeCatalogue:
 
     def _known(self, scheme: str, head: str) -> bool:
         said = self.lexicon.canonical(scheme)
-        if any(said in name for name in self.names) or any(pinyin_key(scheme).strip() in s for s in self.sounds):
+        sound = pinyin_key(scheme)  # whole syllables: " an bao " is not in " ban bao "
+        if any(said in name for name in self.names) or any(sound in s for s in self.sounds):
             return True
         modifier = scheme[: -len(head)]
         wordings = set(self.lexicon.variants(modifier)) | {modifier}
