@@ -529,6 +529,9 @@ class Assistant:
         near = [{"record_id": h.record_id, "title": h.title, "kind": h.kind, "score": h.score}
                 for h in hits if h.score >= SUGGEST_MIN and h.kind != "faq"][:3]
         text = "抱歉，知识库中没有找到能回答这个问题的内容，为避免误导，暂不作答。"
+        if schemes := self.retriever.unknown_schemes(q.search):
+            # "技能提升补贴怎么领": say what the knowledge base lacks, for the citizen and for the editors reading the log
+            text = f"抱歉，知识库中还没有关于“{'、'.join(schemes)}”的办事指南或政策，为避免误导，暂不作答。"
         if elsewhere:
             places = "、".join(elsewhere)
             text = (f"抱歉，知识库中没有找到{places}的相关规定（找到的是别处的），为避免误导，暂不作答。"

@@ -257,11 +257,19 @@ class HybridRetriever:
         hits = self._learned(hits)
         excluded = contrasted(ranking) if config.on("contrast") else None
         ids = {t.record_ids[i] for i in np.flatnonzero(excluded)} if excluded is not None else set()
-        if config.on("scheme") and self._schemes is not None and self._schemes.unknown(query.asking_text or q):
+        if self.unknown_schemes(query):
             ids = {h.record_id for h in hits}  # none is named for the scheme asked about: mentioned, not answered
         hits = [replace(h, score=round(h.score * config.excluded_factor, 4)) if h.record_id in ids else h
                 for h in hits]
         return hits[:top_k]
+
+    def unknown_schemes(self, query: SearchQuery) -> list[str]:
+        """The schemes (补贴, 许可, 保险…) the clauses that ask name and no record is named for (indexing.schemes);
+        none when the `scheme` step is switched off."""
+        self.refresh()
+        if not self.config.on("scheme") or self._schemes is None:
+            return []
+        return self._schemes.unknown(query.asking_text or query.text)
 
     @property
     def learned(self) -> LearnedRanking:

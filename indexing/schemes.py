@@ -49,12 +49,15 @@ class SchemeCatalogue:
         return [pinyin_key(t) for t in self.whole]
 
     def unknown(self, text: str) -> list[str]:
-        """The schemes the text names that no record is named for, in the order said."""
+        """The schemes the text names that no record is named for, in the order said and in full as said
+        ("技能提升补贴", though 提升补贴 is what is checked)."""
         if not self.names:
             return []
-        return [scheme for scheme, head in self._named(text) if not self._known(scheme, head)]
+        said = [said for scheme, head, said in self._named(text) if not self._known(scheme, head)]
+        return [s for s in dict.fromkeys(said) if not any(s != other and s in other for other in said)]
 
-    def _named(self, text: str) -> list[tuple[str, str]]:
+    def _named(self, text: str) -> list[tuple[str, str, str]]:
+        """(scheme, head, the scheme with the words said before it) for each scheme the text names."""
         found = []
         for run in _HAN.findall(text):  # a scheme's words are said together: "…多久 补助金" is none
             words = self.lexicon.dictionary_cut(run)  # not jieba's guesses: "火化费能减免" is no 费能 减免
@@ -62,11 +65,17 @@ class SchemeCatalogue:
                 head = next((h for h in self.heads if word.endswith(h)), None)
                 if head is None:
                     continue
-                if word != head:
-                    found.append((word, head))
-                elif i > 0 and len(words[i - 1]) >= 2 and words[i - 1] not in self.fillers:
-                    found.append((words[i - 1] + word, head))
+                start = i if word != head else i - 1
+                if start < i and not (i > 0 and self._names_something(words[i - 1])):
+                    continue
+                first = start
+                while first > 0 and first > i - 3 and self._names_something(words[first - 1]):
+                    first -= 1
+                found.append(("".join(words[start : i + 1]), head, "".join(words[first : i + 1])))
         return found
+
+    def _names_something(self, word: str) -> bool:
+        return len(word) >= 2 and word not in self.fillers
 
     def _known(self, scheme: str, head: str) -> bool:
         said = self.lexicon.canonical(scheme)
