@@ -125,7 +125,8 @@ class Assistant:
         listed: list[dict] = []
         if state.options and q.declines and not q.content_words:
             hits, answer = [], self._declined(state)
-        elif (event := self.events.answer(q, state)) is not None:
+        elif not self.retriever.unknown_schemes(q.search) and (event := self.events.answer(q, state)) is not None:
+            # a scheme no service is named for is no step of the event ("消防许可也要办吗" is not its 食品经营许可)
             hits, answer = [], event
         elif not state.topic_id and not state.tentative_id and not state.options and names_nothing:
             hits, answer = [], self._ask_for_service(q, state)

@@ -1304,6 +1304,15 @@ def test_a_scheme_no_service_is_named_for_is_refused_not_answered_from_a_record_
     assert answer.decision == "refused" and f"还没有关于“{scheme}”" in answer.answer
 
 
+def test_a_scheme_no_service_is_named_for_is_no_step_of_the_life_event_talked_about(assistant):
+    """In the 开办餐饮店 event, "消防许可也要办吗" shares 许可 with its step 食品经营许可, but asks about a permit the
+    knowledge base has no record of."""
+    opened = assistant.ask("想开个小饭馆")
+    assert opened.event is not None
+    answer = assistant.ask("消防许可也要办吗", session_id=opened.session_id)
+    assert answer.decision == "refused" and "消防许可" in answer.answer
+
+
 @pytest.mark.parametrize("question, service", [
     ("生育补贴怎么领", "g-maternity-allowance"), ("失业补贴咋领", "g-unemployment-benefit"),
     ("低保补助怎么申请", "g-minimum-living"), ("火化费能减免不", "g-funeral-subsidy"),
