@@ -23,6 +23,7 @@ from language.lexicon import Lexicon
 from language.text import normalize, pinyin_key
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+CACHED_TEXTS = 1024
 
 
 class SchemeCatalogue:
@@ -42,6 +43,7 @@ class SchemeCatalogue:
             texts |= {w for group in lexicon.groups for w in group}
         self.whole = frozenset(texts)
         self.names = sorted(texts | {lexicon.canonical(t) for t in texts})
+        self._unknown: dict[str, list[str]] = {}  # a turn is read by the event check, the search and the refusal
 
     @cached_property
     def sounds(self) -> list[str]:
@@ -53,8 +55,12 @@ class SchemeCatalogue:
         ("技能提升补贴", though 提升补贴 is what is checked)."""
         if not self.names:
             return []
-        said = [said for scheme, head, said in self._named(text) if not self._known(scheme, head)]
-        return [s for s in dict.fromkeys(said) if not any(s != other and s in other for other in said)]
+        if text not in self._unknown:
+            if len(self._unknown) > CACHED_TEXTS:
+                self._unknown.clear()
+            said = [said for scheme, head, said in self._named(text) if not self._known(scheme, head)]
+            self._unknown[text] = [s for s in dict.fromkeys(said) if not any(s != other and s in other for other in said)]
+        return self._unknown[text]
 
     def _named(self, text: str) -> list[tuple[str, str, str]]:
         """(scheme, head, the scheme with the words said before it) for each scheme the text names."""
@@ -65,9 +71,11 @@ class SchemeCatalogue:
                 head = next((h for h in self.heads if word.endswith(h)), None)
                 if head is None:
                     continue
-                start = i if word != head else i - 1
-                if start < i and not (i > 0 and self._names_something(words[i - 1])):
-                    continue
+                start = i
+                if word == head:  # a head alone needs the word before it: "提升补贴", not "有补贴"
+                    if i == 0 or not self._names_something(words[i - 1]):
+                        continue
+                    start = i - 1
                 first = start
                 while first > 0 and first > i - 3 and self._names_something(words[first - 1]):
                     first -= 1
