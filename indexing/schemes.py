@@ -8,6 +8,9 @@ answer, so such a question is not answered from it. A scheme is read as the word
 ("养老保险"). It is known when a name holds it, said in synonyms' first wordings or by sound (高领津贴 is 高龄津贴
 mistyped), when its other words are a service's whole name ("低保补助" is what 低保 pays), or when one name holds
 its other words just before a head of the same family ("生育补贴": 生育津贴; "火化补贴": 火化费减免).
+A question whether there is one ("老年人换智能手机有补贴吗", the words between as `scheme_exists` says) asks about
+the word before them ("智能手机补贴"); that a record says so in one sentence is known too: "参加职业培训的，按规定享受
+职业培训补贴" answers "参加职业培训有补贴吗", though no name holds it.
 
 The names are the service catalogue: a knowledge base of notices alone (no guide) has none to check against,
 and there nothing is read as unknown.
@@ -23,6 +26,7 @@ from language.lexicon import Lexicon
 from language.text import normalize, pinyin_key
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+_SENTENCE = re.compile(r"[。；！？\n]")
 CACHED_TEXTS = 1024
 
 
@@ -35,6 +39,8 @@ class SchemeCatalogue:
         self.families = [tuple(family) for family in data.section("scheme_heads", [])]
         self.heads = sorted({h for family in self.families for h in family}, key=len, reverse=True)
         self.fillers = data.words("stop") | data.words("generic") | data.words("aspect")
+        self.exists = data.pattern("scheme_exists")
+        self._chunks = tables.chunks
         has_services = bool(tables.is_guide.any())
         texts = set()
         if has_services:
@@ -50,6 +56,11 @@ class SchemeCatalogue:
         """The names' pinyin keys, read at the first scheme named (seconds at 10,000 records, not at every start)."""
         return [pinyin_key(t) for t in self.whole]
 
+    @cached_property
+    def chunk_texts(self) -> list[str]:
+        """The records' text, read at the first question whether there is a scheme."""
+        return [normalize(c.text) for c in self._chunks]
+
     def unknown(self, text: str) -> list[str]:
         """The schemes the text names that no record is named for, in the order said and in full as said
         ("技能提升补贴", though 提升补贴 is what is checked)."""
@@ -58,12 +69,14 @@ class SchemeCatalogue:
         if text not in self._unknown:
             if len(self._unknown) > CACHED_TEXTS:
                 self._unknown.clear()
-            said = [said for scheme, head, said in self._named(text) if not self._known(scheme, head)]
+            said = [said for scheme, head, said, asks_whether in self._named(text) if not self._known(scheme, head)
+                    and not (asks_whether and self._described(scheme, head))]
             self._unknown[text] = [s for s in dict.fromkeys(said) if not any(s != other and s in other for other in said)]
         return self._unknown[text]
 
-    def _named(self, text: str) -> list[tuple[str, str, str]]:
-        """(scheme, head, the scheme with the words said before it) for each scheme the text names."""
+    def _named(self, text: str) -> list[tuple[str, str, str, bool]]:
+        """(scheme, head, the scheme with the words said before it, whether asked if there is one) for each scheme
+        the text names."""
         found = []
         for run in _HAN.findall(text):  # a scheme's words are said together: "…多久 补助金" is none
             words = self.lexicon.dictionary_cut(run)  # not jieba's guesses: "火化费能减免" is no 费能 减免
@@ -71,19 +84,34 @@ class SchemeCatalogue:
                 head = next((h for h in self.heads if word.endswith(h)), None)
                 if head is None:
                     continue
-                start = i
+                start, asks_whether = i, False
                 if word == head:  # a head alone needs the word before it: "提升补贴", not "有补贴"
-                    if i == 0 or not self._names_something(words[i - 1]):
+                    start = next((j for j in range(i - 1, max(i - 4, -1), -1) if self._names_something(words[j])
+                                  and (j == i - 1 or self.exists.fullmatch("".join(words[j + 1 : i])))), None)
+                    if start is None:
                         continue
-                    start = i - 1
-                first = start
-                while first > 0 and first > i - 3 and self._names_something(words[first - 1]):
+                    asks_whether = start < i - 1
+                first, last = start, start if asks_whether else i  # "智能手机补贴", the 有 between left out
+                while first > 0 and first > last - 3 and self._names_something(words[first - 1]):
                     first -= 1
-                found.append(("".join(words[start : i + 1]), head, "".join(words[first : i + 1])))
+                found.append((words[start] + word if asks_whether else "".join(words[start : i + 1]), head,
+                              "".join(words[first : last + 1]) + (word if asks_whether else ""), asks_whether))
         return found
 
     def _names_something(self, word: str) -> bool:
         return len(word) >= 2 and word not in self.fillers
+
+    def _described(self, scheme: str, head: str) -> bool:
+        """Whether one sentence of a record says the scheme's other words with a head of its family."""
+        modifier = scheme[: -len(head)]
+        wordings = set(self.lexicon.variants(modifier)) | {modifier}
+        family = next(f for f in self.families if head in f)
+        for text in self.chunk_texts:
+            if any(w in text for w in wordings):
+                for sentence in _SENTENCE.split(text):
+                    if any(w in sentence for w in wordings) and any(h in sentence for h in family):
+                        return True
+        return False
 
     def _known(self, scheme: str, head: str) -> bool:
         said = self.lexicon.canonical(scheme)

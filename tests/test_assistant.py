@@ -1304,6 +1304,14 @@ def test_a_scheme_no_service_is_named_for_is_refused_not_answered_from_a_record_
     assert answer.decision == "refused" and f"还没有关于“{scheme}”" in answer.answer
 
 
+def test_whether_there_is_a_scheme_for_something_no_record_says_is_refused_by_name(assistant):
+    """"…有没有补贴" asks about the word before it: no record says anything of a 助听器 with a 补贴, so nothing is
+    answered from the 高龄津贴 the 老人 finds; "参加职业培训有没有补贴" is answered, one article saying so."""
+    refused = assistant.ask("给老人买助听器有没有补贴")
+    assert refused.decision == "refused" and "还没有关于“助听器补贴”" in refused.answer
+    assert assistant.ask("参加职业培训有没有补贴").answered
+
+
 def test_a_scheme_no_service_is_named_for_is_no_step_of_the_life_event_talked_about(assistant):
     """In the 开办餐饮店 event, "消防许可也要办吗" shares 许可 with its step 食品经营许可, but asks about a permit the
     knowledge base has no record of."""
