@@ -327,10 +327,12 @@ def test_a_notice_found_with_little_certainty_is_not_quoted(assistant):
                                              ("个体户要变更经营范围 怎么弄", "g-individual-business"),
                                              ("学生公交卡怎么办 坐车打几折", "faq-senior-bus"),
                                              ("我是灵活就业的 医保一个月交多少", "g-pension-flexible"),
-                                             ("孩子上幼儿园怎么报名", "g-school-enrollment")])
+                                             ("孩子上幼儿园怎么报名", "g-school-enrollment"),
+                                             ("考驾照去哪报名 要多少钱", "g-driving-license-renew"),
+                                             ("残疾人坐公交免费不", "faq-senior-bus")])
 def test_a_look_alike_service_of_the_other_kind_is_not_answered(assistant, question, other):
-    """e-bikes are no 机动车, a 变更 no 设立, a student no 老年人, 医保 no 养老, 幼儿园 no 小学 (contrasts.txt):
-    the look-alike is not cited."""
+    """e-bikes are no 机动车, a 变更 no 设立, a student no 老年人, 医保 no 养老, 幼儿园 no 小学, a first licence no
+    换证, a disabled person no 老年人 (contrasts.txt): the look-alike is not cited."""
     answer = assistant.ask(question)
     assert not answer.answered and other not in [c.record_id for c in answer.citations]
     assert assistant.ask("新买的小汽车怎么上牌").citations[0].record_id == "g-vehicle-registration"
