@@ -1119,6 +1119,13 @@ def test_how_much_and_how_long_are_different_questions(assistant, question, faq,
     assert answer.answered and answer.citations[0].record_id == faq and fact in answer.answer
 
 
+def test_how_long_one_must_have_lived_is_a_condition_not_the_processing_time(assistant):
+    """"住满多久" asks how long one must have lived here (办理条件: 居住半年以上), not how long the office takes."""
+    answer = assistant.ask("在示例市得住满多久才能办居住证")
+    assert answer.answered and answer.citations[0].section == "办理条件" and "半年" in answer.answer
+    assert assistant.ask("居住证办下来要多久").citations[0].section == "办理时限"
+
+
 def test_an_aspect_question_is_answered_whatever_wording_of_the_aspect_the_guide_lacks(assistant):
     """"多久能拿到" is answered by the guide's 办理时限, which never says 多久 or 拿到."""
     answer = assistant.ask("居住證申請了多久能拿到")
