@@ -22,11 +22,11 @@ import re
 from functools import cached_property
 
 from indexing.tables import RecordTables
+from language.documents import split_sentences
 from language.lexicon import Lexicon
 from language.text import normalize, pinyin_key
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
-_SENTENCE = re.compile(r"[。；！？\n]")
 CACHED_TEXTS = 1024
 
 
@@ -108,7 +108,7 @@ class SchemeCatalogue:
         family = next(f for f in self.families if head in f)
         for text in self.chunk_texts:
             if any(w in text for w in wordings):
-                for sentence in _SENTENCE.split(text):
+                for sentence in split_sentences(text):
                     if any(w in sentence for w in wordings) and any(h in sentence for h in family):
                         return True
         return False
