@@ -92,21 +92,25 @@ class SchemeCatalogue:
                     if start is None:
                         continue
                     asks_whether = start < i - 1
-                first, last = start, start if asks_whether else i  # "智能手机补贴", the 有 between left out
-                while first > 0 and first > last - 3 and self._names_something(words[first - 1]):
+                # "智能手机补贴": the 有 between is left out
+                scheme = words[start] + word if asks_whether else "".join(words[start : i + 1])
+                reach, first = (start if asks_whether else i), start
+                while first > 0 and first > reach - 3 and self._names_something(words[first - 1]):
                     first -= 1
-                found.append((words[start] + word if asks_whether else "".join(words[start : i + 1]), head,
-                              "".join(words[first : last + 1]) + (word if asks_whether else ""), asks_whether))
+                found.append((scheme, head, "".join(words[first:start]) + scheme, asks_whether))
         return found
 
     def _names_something(self, word: str) -> bool:
         return len(word) >= 2 and word not in self.fillers
 
+    def _parts(self, scheme: str, head: str) -> tuple[set[str], tuple[str, ...]]:
+        """The wordings of the scheme's words before its head (synonyms too), and the head's family."""
+        modifier = scheme[: -len(head)]
+        return set(self.lexicon.variants(modifier)) | {modifier}, next(f for f in self.families if head in f)
+
     def _described(self, scheme: str, head: str) -> bool:
         """Whether one sentence of a record says the scheme's other words with a head of its family."""
-        modifier = scheme[: -len(head)]
-        wordings = set(self.lexicon.variants(modifier)) | {modifier}
-        family = next(f for f in self.families if head in f)
+        wordings, family = self._parts(scheme, head)
         for text in self.chunk_texts:
             if any(w in text for w in wordings):
                 for sentence in split_sentences(text):
@@ -119,11 +123,9 @@ class SchemeCatalogue:
         sound = pinyin_key(scheme)  # whole syllables: " an bao " is not in " ban bao "
         if any(said in name for name in self.names) or any(sound in s for s in self.sounds):
             return True
-        modifier = scheme[: -len(head)]
-        wordings = set(self.lexicon.variants(modifier)) | {modifier}
+        wordings, family = self._parts(scheme, head)
         if wordings & self.whole:
             return True  # a service's own benefit: "低保补助" is what 低保 pays
-        family = next(f for f in self.families if head in f)
         # next to its head, one character between at most: 火化费减免 says 火化补贴, 基本服务费用减免 no 服务补贴
         said_with_head = re.compile(f"(?:{'|'.join(map(re.escape, wordings))}).?(?:{'|'.join(map(re.escape, family))})")
         return any(said_with_head.search(name) for name in self.names)
