@@ -73,7 +73,7 @@ class SearchQuery:
     regions: frozenset[str] = frozenset()  # adcode prefixes of the provinces, cities and districts it names
     detail_tokens: frozenset[str] = frozenset()  # tokens once the aspect wording and its filler are set aside
     asking_text: str = ""           # the clauses that ask, as embedded for a second, focused dense search
-    said: tuple[str, ...] = ()      # words it says in other wordings ("帮他领" says 代办), searched for too
+    said: tuple[str, ...] = ()      # words it asks in other wordings ("帮他领" says 代办; a story's are only searched)
     asking_subject_words: tuple[str, ...] = ()  # subject_words of the clauses that ask ("…居住证怎么办" → 居住证)
 
 
@@ -139,9 +139,12 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
     aspect = aspect_asked(q)
     subject = subject_words(q, lexicon)
     said = words_said(q) + names_cut_apart(q, vocabulary) + names_said_object_first(q, vocabulary)
-    asking = " ".join(asking_clauses(lexical_q) + said)
+    clauses = asking_clauses(lexical_q)
+    told = set(words_said(q)) - set(words_said(" ".join(clauses)))  # "我爸上个月走了": the story's, not asked
+    asked_said = [w for w in said if w not in told]
+    asking = " ".join(clauses + asked_said)
+    detail = lexicon.tokens(_subject_text(" ".join([lexical_q, *asked_said]), lexicon))
     lexical_q = " ".join([lexical_q, *said])
-    detail = lexicon.tokens(_subject_text(lexical_q, lexicon))
     return SearchQuery(
         original=text, text=q, typos=tuple(fixes), places=tuple(named_places),
         tokens=tuple(lexicon.tokens(lexical_q)), dense_text=lexicon.expand(q if fixes else text, tuple(said)),
@@ -151,7 +154,7 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         about_document=asks_about_document(q),
         figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
         asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking,
-        said=tuple(said), asking_subject_words=tuple(subject_words(asking, lexicon)))
+        said=tuple(asked_said), asking_subject_words=tuple(subject_words(asking, lexicon)))
 
 
 def _cuts_into(text: str, typed: str, places: list[str]) -> bool:
