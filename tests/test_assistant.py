@@ -296,6 +296,14 @@ def test_a_clause_asking_by_a_verb_and_its_negation_is_the_asking_clause(assista
     assert assistant.retriever.query("孩子上学 有没有补贴").asking_text == "有没有补贴"
 
 
+def test_a_clause_asking_to_choose_between_two_is_the_asking_clause_and_a_still_is_not(assistant):
+    """"是直接去检测站还是先在网上预约" asks; "这个月还是这个病花钱多" tells (还是: still)."""
+    story = assistant.retriever.query("行驶证上写着要检验了，我没办过，是直接去检测站还是先在网上预约")
+    assert story.asking_text == "是直接去检测站还是先在网上预约"
+    told = assistant.retriever.query("上个月领过临时救助 这个月还是这个病花钱多 还能再申请吗")
+    assert told.asking_text == "还能再申请吗"
+
+
 def test_a_follow_up_the_services_own_faq_answers_gets_that_faq(assistant):
     """The guide's title would outrank its FAQ in a search for both; the FAQ is what was asked."""
     first = assistant.ask("公积金贷款怎么申请")
