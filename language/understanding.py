@@ -174,9 +174,10 @@ def words_said(normalized: str) -> list[str]:
 
 def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
     """Words services are named with that the question holds but its segmentation cuts apart: "孩子明年上一年级"
-    is cut 上一年|级, and 一年级 is a word of 小学一年级入学."""
+    is cut 上一年|级, and 一年级 is a word of 小学一年级入学; or with a 的 said inside: "临时的救助"."""
     cut = set(vocabulary.lexicon.words(normalized))
-    spans = {normalized[i:i + n] for n in range(3, 9) for i in range(len(normalized) - n + 1)}
+    texts = [normalized] + [normalized[:m.start()] + normalized[m.end():] for m in re.finditer("的", normalized)]
+    spans = {text[i:i + n] for text in texts for n in range(3, 9) for i in range(len(text) - n + 1)}
     return sorted(w for w in spans & vocabulary.names if w not in cut and not is_question_word(w))
 
 

@@ -1366,3 +1366,9 @@ def test_a_relative_who_has_gone_is_read_as_deceased_in_the_story_not_as_what_is
     answer = assistant.ask(question)
     assert answer.answered and answer.citations[0].record_id == service
 
+
+
+def test_a_service_name_said_with_a_de_inside_is_the_service_asked_for(assistant):
+    """"临时的救助" names 临时救助; the story's 低保户 is who asks, not what."""
+    answer = assistant.ask("我们家是低保户，孩子考上大学了，学费拿不出来，政府有没有什么临时的救助可以申请")
+    assert answer.answered and answer.citations[0].record_id == "g-temporary-assistance"
