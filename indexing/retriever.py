@@ -34,6 +34,7 @@ from indexing.scorers import Z_POOL, Ranking, RetrievalConfig, adjust, contraste
 from indexing.tables import FORMAT, RecordTables, build_tables
 from language.aspects import aspect_fields
 from language.understanding import SearchQuery, Vocabulary, read_search_text
+from language.spelling import name_masks
 from language.text import normalize
 
 Mode = Literal["hybrid", "bm25", "dense"]
@@ -118,7 +119,8 @@ class HybridRetriever:
                 self._schemes = SchemeCatalogue(tables, self.index.lexicon)
                 self._vocabulary = Vocabulary(self.index.lexicon, frozenset(tables.places), tables.sound_words,
                                               tables.idf, tables.initial_words, tables.named_words,
-                                              tables.everyday_sounds)
+                                              tables.everyday_sounds,
+                                              name_masks({n for found in tables.name_table.values() for n, _ in found}))
                 self._tables, self._generation = tables, generation
         return self._tables
 

@@ -20,7 +20,7 @@ from language.data import language_data
 from language.lexicon import Lexicon
 from language.question import MAX_QUESTION_CHARS, clean_question
 from language.regions import places_named, regions_in, short_name
-from language.spelling import Everyday, abbreviations, misspellings, separated_words
+from language.spelling import Everyday, abbreviations, misspellings, mistyped_names, separated_words
 from language.text import normalize
 
 
@@ -37,6 +37,7 @@ class Vocabulary:
     initials: dict[str, str]        # pinyin initials → the word meant (sfz → 身份证)
     names: frozenset[str]           # words services are named with: the lexicon's and those of guides' names
     everyday: dict[str, str]        # pinyin key → an everyday word the knowledge base uses often (缴税, 预约)
+    name_masks: dict[str, str] = field(default_factory=dict)  # records' long names, one character masked
 
     def seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -132,6 +133,12 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
              if not _cuts_into(q, typed, [p for p in vocabulary.places if p in q])]
     for typed, meant in fixes:
         q = q.replace(typed, meant)
+    if spelling:  # a long name one character off, read once the other typos are: "港澳通信证"
+        names = [(typed, meant) for typed, meant in mistyped_names(q, vocabulary.name_masks, lexicon.is_word)
+                 if not _cuts_into(q, typed, [p for p in vocabulary.places if p in q])]
+        for typed, meant in names:
+            q = q.replace(typed, meant)
+        fixes += names
     named_places = [p for p in vocabulary.places if p in q]
     lexical_q = q
     for p in sorted(named_places, key=len, reverse=True):

@@ -973,6 +973,15 @@ def test_pinyin_initials_are_read_as_the_knowledge_bases_word(assistant, questio
     assert service in (cited.id, getattr(cited, "related_guide", ""))
 
 
+def test_a_long_name_typed_one_character_wrong_is_read_as_the_name(assistant):
+    """通信 is a word the knowledge base uses, so no sound rule reads 港澳通信证; one character off a name of five
+    or more, beginning with the same sound, it is 港澳通行证. 参加居民医保 stays: 参加 is a word."""
+    answer = assistant.ask("港澳通信证过期了怎么换")
+    assert any("按“港澳通行证”理解" in n for n in answer.notices), answer.notices
+    assert answer.answered and answer.citations[0].record_id == "g-hk-macao-permit"
+    assert not assistant.retriever.query("退役以后参加居民医保 有等待期吗").typos
+
+
 def test_an_everyday_word_mistyped_by_sound_is_read_as_meant(assistant):
     """预约 names no service, but the knowledge base uses it often: 预月 is read as it."""
     answer = assistant.ask("出入境那边周末能预月不")
