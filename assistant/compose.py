@@ -201,6 +201,11 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
         return None
     _, field, sentences, sentence = best
     passage = best_passage(sentences, detail, lexicon, weights, preferred=sentence, title=guide.name)
+    if sentence not in passage:  # words shared elsewhere ("最长12个月" for "每个月几号发") outweighed it: from it on
+        start = sentences.index(sentence)
+        lo, hi, _ = _best_window(sentences, [float(i == start) for i in range(len(sentences))], SHORT_PASSAGE,
+                                 skip=range(start))
+        passage = "".join(sentences[lo : hi + 1])[:SHORT_PASSAGE]
     section = GUIDE_SECTIONS[field]
     return f"【{guide.name}】{section}：\n{passage.replace('**', '')}\n{FOLLOW_UP_HINT}", section
 

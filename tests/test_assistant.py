@@ -1381,3 +1381,11 @@ def test_a_service_name_said_with_a_de_inside_is_the_service_asked_for(assistant
     """"临时的救助" names 临时救助; the story's 低保户 is who asks, not what."""
     answer = assistant.ask("我们家是低保户，孩子考上大学了，学费拿不出来，政府有没有什么临时的救助可以申请")
     assert answer.answered and answer.citations[0].record_id == "g-temporary-assistance"
+
+
+@pytest.mark.parametrize("question", ["失业金每个月几号发", "失业金申请了多久能审下来 每个月几号发"])
+def test_which_day_of_the_month_is_answered_by_the_sentence_giving_it(assistant, question):
+    """"几号发" asks for a day of the month (`quantities.day`); the quote holds the sentence with 每月20日前 even
+    when other sentences share more of the question's characters (最长12个月)."""
+    answer = assistant.ask(question)
+    assert answer.answered and "每月20日前" in answer.answer
