@@ -120,7 +120,8 @@ class HybridRetriever:
                 self._vocabulary = Vocabulary(self.index.lexicon, frozenset(tables.places), tables.sound_words,
                                               tables.idf, tables.initial_words, tables.named_words,
                                               tables.everyday_sounds,
-                                              name_masks({n for found in tables.name_table.values() for n, _ in found}))
+                                              name_masks({n for found in tables.name_table.values() for n, i in found
+                                                          if tables.is_guide[i]}))  # services, not headlines
                 self._tables, self._generation = tables, generation
         return self._tables
 

@@ -11,7 +11,7 @@ questions) and one true one is lost (小报|明: "幼升小报明" keeps 报明)
 A two-character pair may also be an everyday word the knowledge base uses often (教税 → 缴税, 预月 → 预约), read
 more strictly (`Everyday`): on the NCP colloquial dev set 10 of 200 questions, none wrongly; on the sample sets one
 (账上 → 掌上).
-A record's name of five characters or more typed with one character wrong that begins with the same sound
+A service's name of five characters or more typed with one character wrong that begins with the same sound
 ("港澳通信证": 信 xin for 行 xing, and 通信 is a word the knowledge base uses) is still that name (`mistyped_names`).
 """
 
