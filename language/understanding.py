@@ -37,7 +37,7 @@ class Vocabulary:
     initials: dict[str, str]        # pinyin initials → the word meant (sfz → 身份证)
     names: frozenset[str]           # words services are named with: the lexicon's and those of guides' names
     everyday: dict[str, str]        # pinyin key → an everyday word the knowledge base uses often (缴税, 预约)
-    name_masks: dict[str, str] = field(default_factory=dict)  # records' long names, one character masked
+    name_masks: dict[str, str] = field(default_factory=dict)  # services' names, one character masked (港澳通?证)
 
     def seen(self, pair: str) -> bool:
         """Whether the knowledge base has this character pair (pairs never indexed count as seen)."""
@@ -181,9 +181,10 @@ def words_said(normalized: str) -> list[str]:
 
 def names_cut_apart(normalized: str, vocabulary: Vocabulary) -> list[str]:
     """Words services are named with that the question holds but its segmentation cuts apart: "孩子明年上一年级"
-    is cut 上一年|级, and 一年级 is a word of 小学一年级入学; or with a 的 said inside: "临时的救助"."""
+    is cut 上一年|级, and 一年级 is a word of 小学一年级入学; or said with a 的 inside (`inside_name`): "临时的救助"."""
     cut = set(vocabulary.lexicon.words(normalized))
-    texts = [normalized] + [normalized[:m.start()] + normalized[m.end():] for m in re.finditer("的", normalized)]
+    inside = language_data().pattern("inside_name").finditer(normalized)
+    texts = [normalized] + [normalized[:m.start()] + normalized[m.end():] for m in inside]
     spans = {text[i:i + n] for text in texts for n in range(3, 9) for i in range(len(text) - n + 1)}
     return sorted(w for w in spans & vocabulary.names if w not in cut and not is_question_word(w))
 
