@@ -86,9 +86,8 @@ def mistyped_names(text: str, masks: dict[str, str], is_word: Callable[[str], bo
     wrong first or last character is no typo when it makes a dictionary word with the character beside it
     ("参加居民医保" is no 交居民医保)."""
     found = []
-    lengths = {len(key) for key in masks}
     for run in _CJK_RUN.findall(text):
-        for size in sorted(lengths, reverse=True):
+        for size in range(MISTYPED_NAME_MAX, MISTYPED_NAME_MIN - 1, -1):
             for i in range(len(run) - size + 1):
                 typed = run[i : i + size]
                 for k in range(size):

@@ -129,15 +129,9 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
              + misspellings(q, vocabulary.sounds, vocabulary.seen,
                              Everyday(vocabulary.everyday, lexicon.dictionary_cut, lexicon.is_word,
                                       lexicon.within_words))) if spelling else []
-    fixes = [(typed, meant) for typed, meant in fixes
-             if not _cuts_into(q, typed, [p for p in vocabulary.places if p in q])]
-    for typed, meant in fixes:
-        q = q.replace(typed, meant)
+    q, fixes = _read_as_meant(q, fixes, vocabulary.places)
     if spelling:  # a long name one character off, read once the other typos are: "港澳通信证"
-        names = [(typed, meant) for typed, meant in mistyped_names(q, vocabulary.name_masks, lexicon.is_word)
-                 if not _cuts_into(q, typed, [p for p in vocabulary.places if p in q])]
-        for typed, meant in names:
-            q = q.replace(typed, meant)
+        q, names = _read_as_meant(q, mistyped_names(q, vocabulary.name_masks, lexicon.is_word), vocabulary.places)
         fixes += names
     named_places = [p for p in vocabulary.places if p in q]
     lexical_q = q
@@ -145,9 +139,10 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         lexical_q = lexical_q.replace(p, " ")  # a district filters records; it is not a topic word
     aspect = aspect_asked(q)
     subject = subject_words(q, lexicon)
-    said = words_said(q) + names_cut_apart(q, vocabulary) + names_said_object_first(q, vocabulary)
+    spoken = words_said(q)
+    said = spoken + names_cut_apart(q, vocabulary) + names_said_object_first(q, vocabulary)
     clauses = asking_clauses(lexical_q)
-    told = set(words_said(q)) - set(words_said(" ".join(clauses)))  # "我爸上个月走了": the story's, not asked
+    told = set(spoken) - set(words_said(" ".join(clauses)))  # "我爸上个月走了": the story's, not asked
     asked_said = [w for w in said if w not in told]
     asking = " ".join(clauses + asked_said)
     detail = lexicon.tokens(_subject_text(" ".join([lexical_q, *asked_said]), lexicon))
@@ -162,6 +157,17 @@ def read_search_text(text: str, vocabulary: Vocabulary, spelling: bool = True) -
         figures=quantities_asked(q), contrasts=tuple(lexicon.excluded_by(q)),
         asking_tokens=frozenset(lexicon.tokens(asking)), regions=regions_in(q), asking_text=asking,
         said=tuple(asked_said), asking_subject_words=tuple(subject_words(asking, lexicon)))
+
+
+def _read_as_meant(text: str, fixes: list[tuple[str, str]], places: frozenset[str]
+                   ) -> tuple[str, list[tuple[str, str]]]:
+    """The text with each (typed, meant) pair read as meant, and the pairs kept: not a typo cutting into a place
+    the text names."""
+    named = [p for p in places if p in text]
+    kept = [(typed, meant) for typed, meant in fixes if not _cuts_into(text, typed, named)]
+    for typed, meant in kept:
+        text = text.replace(typed, meant)
+    return text, kept
 
 
 def _cuts_into(text: str, typed: str, places: list[str]) -> bool:
