@@ -211,10 +211,18 @@ def names_said_object_first(normalized: str, vocabulary: Vocabulary) -> list[str
 
 def said_plainly(normalized: str) -> str:
     """The question with each other wording of a word (`said_as`) replaced by the word: "能让别人代开吗" →
-    "能代办吗", whose words the records use (代开 is none of theirs)."""
+    "能代办吗", whose words the records use (代开 is none of theirs). Where the pattern names a group `said`, only
+    that group is the wording and the rest the context it must stand in: "公积金能取出来吗" → "公积金能提取吗"."""
     data = language_data()
+
+    def replaced(match: re.Match, word: str) -> str:
+        if "said" not in match.re.groupindex:
+            return word
+        start, end = match.span("said")
+        return match.group(0)[: start - match.start()] + word + match.group(0)[end - match.start():]
+
     for word in data.section("said_as", {}):
-        normalized = data.pattern(f"said_as.{word}").sub(word, normalized)
+        normalized = data.pattern(f"said_as.{word}").sub(lambda m, w=word: replaced(m, w), normalized)
     return normalized
 
 

@@ -1389,3 +1389,9 @@ def test_which_day_of_the_month_is_answered_by_the_sentence_giving_it(assistant,
     when other sentences share more of the question's characters (最长12个月)."""
     answer = assistant.ask(question)
     assert answer.answered and "每月20日前" in answer.answer
+
+
+def test_the_housing_fund_taken_out_for_a_new_home_is_the_purchase_withdrawal(assistant):
+    """"公积金怎么提出来" says 提取 (`said_as`); the story's 新房 then tells which withdrawal."""
+    answer = assistant.ask("买了套新房 公积金怎么提出来")
+    assert answer.answered and answer.citations[0].record_id == "g-hpf-withdraw-purchase"

@@ -110,3 +110,15 @@ def test_a_common_short_name_is_cut_whole_and_hearsay_names_nothing():
                                          ("户口迁走了", False), ("我妈能走了吗", False), ("我妈的身份证没了", False)])
 def test_a_relative_who_has_gone_says_deceased_and_moving_away_does_not(text, dying):
     assert bool(language_data().pattern("said_as.去世").search(text)) is dying
+
+
+@pytest.mark.parametrize("text, plainly", [("买了套新房 公积金怎么提出来", "买了套新房 公积金怎么提取"),
+                                           ("公积金里的钱能取出来付首付吗", "公积金里的钱能提取付首付吗"),
+                                           ("公积金贷款要先提出申请吗", "公积金贷款要先提出申请吗"),
+                                           ("养老保险的钱能取出来吗", "养老保险的钱能取出来吗")])
+def test_taking_the_housing_fund_out_says_withdrawal_and_keeps_what_it_is_said_of(text, plainly):
+    """Only the wording in the pattern's `said` group is replaced: 公积金, the context it must be said of, stays
+    (replacing the whole match lost the service's name). An account's money taken out is 提取 only for 公积金: the
+    sample KB calls a pension account's 继承, and 提取 sent "养老保险里的钱能取出来吗" to another service."""
+    from language.understanding import said_plainly
+    assert said_plainly(text) == plainly
