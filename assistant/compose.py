@@ -173,11 +173,12 @@ def material_in_overview(material: Material) -> str:
 
 
 def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weights: dict[str, float],
-                         near: str = "") -> tuple[str, str] | None:
+                         near: str = "", asking: frozenset[str] = frozenset()) -> tuple[str, str] | None:
     """For a question about one detail of a service ("公积金贷款最长能贷几年", "领多久"), the passage of the
     guide field that holds it, quoted: the sentence sharing the most words with the question beyond the
     service's own names, or holding a figure of the kind it asks for; one in `near` (the guide's chunk closest in
-    meaning to the question) gains NEAR_BONUS. None when there is none, and the overview is the answer
+    meaning to the question) gains NEAR_BONUS, and a word said only in the story, not in the clauses that ask
+    (`asking`), weighs 1/ASKING_WEIGHT: "…交了五年社保…一个月能领多少钱" asks for the sum, not the 电子社保卡. None when there is none, and the overview is the answer
     ("我想办公积金贷款")."""
     detail, detail_words = _detail_tokens(guide, query, lexicon)
     figures = [_figures()[kind] for kind in quantities_asked(query)]
@@ -192,7 +193,8 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
             held = [f for f in figures if (field != f.own_field or found & detail_words) and f.number.search(sentence)]
             if not found & detail_words and not held:
                 continue
-            share = sum(weights.get(t, 1.0) for t in found) / max(len(sentence), 1) ** 0.3
+            share = sum(weights.get(t, 1.0) / (ASKING_WEIGHT if asking and t not in asking else 1.0)
+                        for t in found) / max(len(sentence), 1) ** 0.3
             share += sum(1.0 + bool(f.words.search(sentence)) for f in held)
             share += NEAR_BONUS * (bool(near) and sentence in near)
             if best is None or share > best[0]:

@@ -465,7 +465,8 @@ class Assistant:
                 about = " ".join([q.text, *q.search.said])  # "我去帮他领行不": the sentence on 代办
                 for place in q.places:  # where the citizen is, not the detail asked about
                     about = about.replace(place, " ")
-                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest)
+                detail = compose_guide_detail(record, about, self.index.lexicon, q.vocabulary.idf, closest,
+                                              q.search.asking_tokens)
             asked = (q.aspect, *(a for a in q.aspects if a != q.aspect))  # "几天办好 户口页要自己去打吗"
             if paid and detail is None:
                 asked = ("general",)  # "护理补贴一个月多少钱" of a guide naming no sum: not its 收费标准 (不收费)

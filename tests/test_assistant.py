@@ -1395,3 +1395,11 @@ def test_the_housing_fund_taken_out_for_a_new_home_is_the_purchase_withdrawal(as
     """"公积金怎么提出来" says 提取 (`said_as`); the story's 新房 then tells which withdrawal."""
     answer = assistant.ask("买了套新房 公积金怎么提出来")
     assert answer.answered and answer.citations[0].record_id == "g-hpf-withdraw-purchase"
+
+
+def test_a_story_word_does_not_choose_the_sentence_quoted(assistant):
+    """"…交了五年社保…一个月能领多少钱" asks for the sum: the story's 社保 once chose "电子社保卡；" of the contact
+    field; a word said only in the story weighs half as much as one of the clause that asks."""
+    answer = assistant.ask("我们公司上个月把我辞退了，我在这边交了五年社保，现在还没找到新工作，听说可以领失业金，一个月能领多少钱啊")
+    assert answer.answered and answer.citations[0].record_id == "g-unemployment-benefit"
+    assert "每月2070元" in answer.answer
