@@ -1403,3 +1403,10 @@ def test_a_story_word_does_not_choose_the_sentence_quoted(assistant):
     answer = assistant.ask("我们公司上个月把我辞退了，我在这边交了五年社保，现在还没找到新工作，听说可以领失业金，一个月能领多少钱啊")
     assert answer.answered and answer.citations[0].record_id == "g-unemployment-benefit"
     assert "每月2070元" in answer.answer
+
+
+def test_a_household_not_yet_registered_is_no_decline(assistant):
+    """"户口还没落" is 没|落 (not yet settled), not the word 没落 (decline), which no record uses and which made the
+    question read as one about something the knowledge base does not know (userdict.txt: 没落 0)."""
+    answer = assistant.ask("宝宝户口还没落 医保能先交上吗")
+    assert answer.answered and answer.citations[0].record_id == "faq-newborn-no-hukou"

@@ -122,3 +122,10 @@ def test_taking_the_housing_fund_out_says_withdrawal_and_keeps_what_it_is_said_o
     sample KB calls a pension account's 继承, and 提取 sent "养老保险里的钱能取出来吗" to another service."""
     from language.understanding import said_plainly
     assert said_plainly(text) == plainly
+
+
+def test_a_word_given_frequency_zero_is_no_word_and_public_schools_are_said_two_ways():
+    from language.lexicon import Lexicon
+    lexicon = Lexicon()
+    assert "没落" not in lexicon.words("宝宝户口还没落")
+    assert lexicon.synonym_groups("公立") == lexicon.synonym_groups("公办") != set()
