@@ -11,7 +11,6 @@ answer or an unanswerable question answered). The figures printed and stored are
 from __future__ import annotations
 
 import json
-import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
