@@ -204,12 +204,41 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     _, field, sentences, sentence = best
     passage = best_passage(sentences, detail, lexicon, weights, preferred=sentence, title=guide.name)
     if sentence not in passage:  # words shared elsewhere ("最长12个月" for "每个月几号发") outweighed it: from it on
-        start = sentences.index(sentence)
-        lo, hi, _ = _best_window(sentences, [float(i == start) for i in range(len(sentences))], SHORT_PASSAGE,
-                                 skip=range(start))
-        passage = "".join(sentences[lo : hi + 1])[:SHORT_PASSAGE]
+        passage = _from_sentence(sentences, sentence)
     section = GUIDE_SECTIONS[field]
-    return f"【{guide.name}】{section}：\n{passage.replace('**', '')}\n{FOLLOW_UP_HINT}", section
+    parts = [f"【{guide.name}】{section}：\n{passage.replace('**', '')}"]
+    for figure in figures:  # "每月给多少 几号到账": the day's sentence was chosen, and the sum is asked too
+        if not any(figure.number.search(part) for part in parts):
+            held = _sentence_holding(guide, figure, detail, lexicon)
+            if held is not None:
+                parts.append(f"{GUIDE_SECTIONS[held[0]]}：\n{_from_sentence(*held[1:]).replace('**', '')}")
+    return "\n".join([*parts, FOLLOW_UP_HINT]), section
+
+
+def _from_sentence(sentences: list[str], sentence: str) -> str:
+    """A short passage that starts at the sentence."""
+    start = sentences.index(sentence)
+    lo, hi, _ = _best_window(sentences, [float(i == start) for i in range(len(sentences))], SHORT_PASSAGE,
+                             skip=range(start))
+    return "".join(sentences[lo : hi + 1])[:SHORT_PASSAGE]
+
+
+def _sentence_holding(guide: ServiceGuide, figure: _Figure, detail: set[str], lexicon: Lexicon
+                      ) -> tuple[str, list[str], str] | None:
+    """The field, its sentences and the sentence holding a figure of this kind that is most about the question
+    (the words introducing such a figure, then the question's words), outside the field that answers it when
+    it is asked with its own wording; None when no sentence holds one."""
+    best: tuple[tuple[bool, int], str, list[str], str] | None = None
+    for field, text in guide_field_texts(guide).items():
+        if field in ("overview", "legal_basis", figure.own_field):
+            continue
+        sentences = [s for line in text.splitlines() for s in split_sentences(line)]
+        for sentence in sentences:
+            if figure.number.search(sentence):
+                key = (bool(figure.words.search(sentence)), len(detail & lexicon.token_set(sentence)))
+                if best is None or key > best[0]:
+                    best = (key, field, sentences, sentence)
+    return best[1:] if best else None
 
 
 def asks_a_detail(guide: ServiceGuide, query: str, lexicon: Lexicon) -> bool:

@@ -1410,3 +1410,11 @@ def test_a_household_not_yet_registered_is_no_decline(assistant):
     question read as one about something the knowledge base does not know (userdict.txt: 没落 0)."""
     answer = assistant.ask("宝宝户口还没落 医保能先交上吗")
     assert answer.answered and answer.citations[0].record_id == "faq-newborn-no-hukou"
+
+
+def test_each_figure_asked_is_shown(assistant):
+    """"每月给多少 几号到账" asks a sum and a day: the sentence with the day (每月15日前) was chosen, and the sums
+    by age are added from the field that holds them."""
+    answer = assistant.ask("我爷爷93了 高龄补贴每月给多少 几号到账")
+    assert answer.answered and answer.citations[0].record_id == "g-elderly-allowance"
+    assert "15日前" in answer.answer and "300元" in answer.answer

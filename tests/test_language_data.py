@@ -129,3 +129,11 @@ def test_a_word_given_frequency_zero_is_no_word_and_public_schools_are_said_two_
     lexicon = Lexicon()
     assert "没落" not in lexicon.words("宝宝户口还没落")
     assert lexicon.synonym_groups("公立") == lexicon.synonym_groups("公办") != []
+
+
+def test_an_age_in_years_is_no_length_of_time():
+    """"16周岁" once matched the length-of-time figure (16周), so "签注一次能待多久" was answered with who must
+    come with a guardian."""
+    duration = language_data().pattern("figures.duration.number")
+    assert not duration.search("未满16周岁的由监护人陪同")
+    assert duration.search("有效期6个月") and duration.search("每2周复查")
