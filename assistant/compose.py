@@ -178,8 +178,9 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     guide field that holds it, quoted: the sentence sharing the most words with the question beyond the
     service's own names, or holding a figure of the kind it asks for; one in `near` (the guide's chunk closest in
     meaning to the question) gains NEAR_BONUS, and a word said only in the story, not in the clauses that ask
-    (`asking`), weighs 1/ASKING_WEIGHT: "…交了五年社保…一个月能领多少钱" asks for the sum, not the 电子社保卡. None when there is none, and the overview is the answer
-    ("我想办公积金贷款")."""
+    (`asking`), weighs 1/ASKING_WEIGHT: "…交了五年社保…一个月能领多少钱" asks for the sum, not the 电子社保卡.
+    Each figure asked that the passage lacks is added from the sentence holding one. None when there is none,
+    and the overview is the answer ("我想办公积金贷款")."""
     detail, detail_words = _detail_tokens(guide, query, lexicon)
     figures = [_figures()[kind] for kind in quantities_asked(query)]
     best: tuple[float, str, list[str], str] | None = None
