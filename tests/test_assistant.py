@@ -1304,6 +1304,16 @@ def test_a_follow_up_saying_what_the_citizen_has_stays_with_the_service(assistan
     assert answer.answered and answer.citations[0].record_id == guide
 
 
+def test_what_the_citizen_has_stays_with_the_service_though_the_guide_never_names_it(assistant):
+    """"她有退休金 一个月一千二" after 低保 tells her income; the 低保 guide speaks of 收入, never of 退休金, and the
+    turn once moved the conversation to 职工退休, with the next turn ("批下来要多久") after it."""
+    opened = assistant.ask("我想给我妈申请低保")
+    told = assistant.ask("她有退休金 一个月一千二", session_id=opened.session_id)
+    assert told.answered and told.citations[0].record_id == "g-minimum-living"
+    how_long = assistant.ask("批下来要多久", session_id=opened.session_id)
+    assert how_long.answered and how_long.citations[0].record_id == "g-minimum-living"
+
+
 def test_how_much_a_subsidy_pays_is_not_answered_by_its_application_fee(assistant):
     """"护理补贴一个月多少钱" asks what is paid; the guide names no sum, so the answer is its overview with the notice
     that the guide holds nothing on it, not its 收费标准 "不收费" (the citizen pays nothing to apply)."""
