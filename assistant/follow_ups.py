@@ -60,7 +60,7 @@ class FollowUps(ServiceReader):
             return instead, None  # "医保怎么办" after 出生登记 is 新生儿医保, though the 出生登记 guide speaks of 医保
         follow_up = (topic_id and len(q.text) <= FOLLOW_UP_MAX_CHARS
                      and (q.asks_if_required or q.asks_of_a_kind or q.asks_if_qualifies
-                          or self._tells_of_the_topic(q, hits, topic_id)
+                          or self._tells_of_the_topic(q, hits, topic_id) or self._tells_its_case(q, hits, topic_id)
                           or not (hits and hits[0].record_id in self.retriever.named_in(q.text)
                                   and self.services.service_of(hits[0].record_id, hits[0].kind) != topic_id)
                           and (self._answered_unnamed(q, hits, topic_id)
@@ -167,6 +167,18 @@ class FollowUps(ServiceReader):
         words = self.services.naming_words(q, [(other.id, other.title)])
         holds = language_data().pattern("follow_up.holds")
         return bool(words) and all(holds.search(q.text[:max(q.text.find(w), 0)]) for w in words)
+
+    def _tells_its_case(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str) -> bool:
+        """A turn that asks nothing, finds nothing of its own worth offering, and says a word the service talked
+        about uses tells the citizen's case: "我名下有辆车 十万左右" after 公租房 (whose conditions limit the
+        机动车), "我退休了 跟儿子住在上海" after 异地就医备案 (its 异地安置退休人员)."""
+        record = self.index.record(topic_id)
+        if record is None or language_data().pattern("asking").search(q.text) \
+                or hits and hits[0].score >= self.confirm_min(hits[0].kind):
+            return False
+        body, lexicon = normalize(full_text(record)), q.vocabulary.lexicon
+        return any(v in body for w in q.content_words if len(w) >= 2 and not is_question_word(w)
+                   for v in lexicon.variants(w))
 
     def _picks_within_a_family(self, q: ParsedQuery, top: RecordHit) -> bool:
         """Whether the turn's first record is one of several guides titled with the word the turn names, chosen

@@ -1314,6 +1314,18 @@ def test_what_the_citizen_has_stays_with_the_service_though_the_guide_never_name
     assert how_long.answered and how_long.citations[0].record_id == "g-minimum-living"
 
 
+@pytest.mark.parametrize("opening, turn, guide", [
+    ("异地就医备案", "我退休了 跟儿子住在上海", "g-offsite-medical-filing"),
+    ("我想申请公租房", "我名下有辆车 十万左右", "g-public-rental-housing"),
+])
+def test_a_turn_telling_the_citizens_case_is_read_in_the_conversation(assistant, opening, turn, guide):
+    """A turn that asks nothing and finds nothing of its own, in words the guide talked about uses (退休, 车), tells
+    the citizen's case: it was refused."""
+    opened = assistant.ask(opening)
+    told = assistant.ask(turn, session_id=opened.session_id)
+    assert told.answered and told.citations[0].record_id == guide
+
+
 def test_how_much_a_subsidy_pays_is_not_answered_by_its_application_fee(assistant):
     """"护理补贴一个月多少钱" asks what is paid; the guide names no sum, so the answer is its overview with the notice
     that the guide holds nothing on it, not its 收费标准 "不收费" (the citizen pays nothing to apply)."""
