@@ -170,8 +170,8 @@ class FollowUps(ServiceReader):
 
     def _tells_its_case(self, q: ParsedQuery, hits: list[RecordHit], topic_id: str) -> bool:
         """A turn that asks nothing, finds nothing of its own worth offering, and says a word the service talked
-        about uses tells the citizen's case: "我名下有辆车 十万左右" after 公租房 (whose conditions limit the
-        机动车), "我退休了 跟儿子住在上海" after 异地就医备案 (its 异地安置退休人员)."""
+        about uses tells the citizen's case: "我名下有辆车 十万左右" after 公租房 (whose conditions limit what is
+        in a family's 名下), "我退休了 跟儿子住在上海" after 异地就医备案 (its 异地安置退休人员)."""
         record = self.index.record(topic_id)
         if record is None or language_data().pattern("asking").search(q.text) \
                 or hits and hits[0].score >= self.confirm_min(hits[0].kind):
