@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from functools import cache
 
@@ -184,10 +185,7 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     detail, detail_words = _detail_tokens(guide, query, lexicon)
     figures = [_figures()[kind] for kind in quantities_asked(query)]
     best: tuple[float, str, list[str], str] | None = None
-    for field, text in guide_field_texts(guide).items():
-        if field in ("overview", "legal_basis"):  # who it is for is in the overview; laws are asked for by name
-            continue
-        sentences = [s for line in text.splitlines() for s in split_sentences(line)]
+    for field, sentences in _detail_fields(guide):
         for sentence in sentences:
             found = lexicon.token_set(sentence) & detail
             # a sum in 收费标准 answers "领多少" only when the sentence is about what is asked ("公租房租金多少": 租金)
@@ -216,6 +214,14 @@ def compose_guide_detail(guide: ServiceGuide, query: str, lexicon: Lexicon, weig
     return "\n".join([*parts, FOLLOW_UP_HINT]), section
 
 
+def _detail_fields(guide: ServiceGuide) -> Iterator[tuple[str, list[str]]]:
+    """The fields a detail is quoted from, each with its sentences: who it is for is in the overview, and laws are
+    asked for by name."""
+    for field, text in guide_field_texts(guide).items():
+        if field not in ("overview", "legal_basis"):
+            yield field, [s for line in text.splitlines() for s in split_sentences(line)]
+
+
 def _from_sentence(sentences: list[str], sentence: str) -> str:
     """A short passage that starts at the sentence."""
     start = sentences.index(sentence)
@@ -230,10 +236,9 @@ def _sentence_holding(guide: ServiceGuide, figure: _Figure, detail: set[str], le
     (the words introducing such a figure, then the question's words), outside the field that answers it when
     it is asked with its own wording; None when no sentence holds one."""
     best: tuple[tuple[bool, int], str, list[str], str] | None = None
-    for field, text in guide_field_texts(guide).items():
-        if field in ("overview", "legal_basis", figure.own_field):
+    for field, sentences in _detail_fields(guide):
+        if field == figure.own_field:
             continue
-        sentences = [s for line in text.splitlines() for s in split_sentences(line)]
         for sentence in sentences:
             if figure.number.search(sentence):
                 key = (bool(figure.words.search(sentence)), len(detail & lexicon.token_set(sentence)))

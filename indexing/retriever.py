@@ -33,8 +33,8 @@ from indexing.schemes import SchemeCatalogue
 from indexing.scorers import Z_POOL, Ranking, RetrievalConfig, adjust, contrasted
 from indexing.tables import FORMAT, RecordTables, build_tables
 from language.aspects import aspect_fields
-from language.understanding import SearchQuery, Vocabulary, read_search_text
 from language.spelling import name_masks
+from language.understanding import SearchQuery, Vocabulary, read_search_text
 from language.text import normalize
 
 Mode = Literal["hybrid", "bm25", "dense"]
