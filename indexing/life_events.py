@@ -18,7 +18,7 @@ from knowledge.life_events import situation_phrases, states
 from knowledge.models import LifeEvent, ServiceGuide
 from language.data import language_data
 from language.text import normalize
-from language.understanding import content_words, is_question_word
+from language.understanding import content_words, is_question_word, said_plainly
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class LifeEventIndex:
         question; the longest such phrasing wins); failing that, for a question asking for a
         whole chain, the event one of whose phrasings means the same (SIMILAR_MIN), or None."""
         self._fresh()
-        q = normalize(text)
+        q = said_plainly(normalize(text))  # "我妈上个月走了" states 妈去世
         lexicon = self.index.lexicon
         chain = language_data().pattern("life_events.whole_chain")
         best: tuple[int, LifeEvent, tuple[str, ...]] | None = None

@@ -1076,6 +1076,9 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     ("台湾通行证有效期是几年", "温馨提示", "16周岁以上的为10年"),
     ("个体户可以不起名字吗", "温馨提示", "可以不起名称"),
     ("公租房租金多少", "收费标准", "市场租金的70%"),  # a sum in 收费标准 when the sentence is about the 租金 asked
+    # "提前多久" asks how early one may apply, not how long the office takes (办理时限)
+    ("车辆年检可以提前多久去做", "办理条件", "有效期满前3个月内申请"),
+    ("公租房续租 提前多久申请", "温馨提示", "期满前3个月提出续租申请"),
 ])
 def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says_so(assistant, question, section, fact):
     answer = assistant.ask(question)

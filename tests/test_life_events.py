@@ -183,6 +183,17 @@ def test_a_life_situation_gets_the_whole_chain_one_checklist_and_one_route(assis
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("question", ["我爸去世了", "我妈上个月走了", "老人前几天不在了 后事怎么办"])
+def test_a_death_told_in_the_citizens_words_gets_the_event(assistant, question):
+    """"我妈上个月走了" says 去世 (said_as), and with the relative kept it states the event's 妈去世; the time said
+    (上个月, 前几天: life_context) is no detail of its own. "去世了" alone is part of a guide's alias, so without the
+    relative it named a service and no event was offered."""
+    answer = assistant.ask(question)
+    assert answer.decision == "answered" and answer.event["id"] == "e-after-death"
+    assert answer.answer.startswith("“身后一件事”共4步")
+
+
+@pytest.mark.slow
 def test_a_follow_up_about_one_step_answers_that_step(assistant):
     first = assistant.ask("孩子出生了要办哪些证")
     second = assistant.ask("第二步要多久", session_id=first.session_id)
