@@ -111,7 +111,7 @@ class LifeEventIndex:
             best = (0, similar[0], ())
         _, event, words = best
         stated = {w for e, phrase in self._phrases if e.id == event.id and states(phrase, q) for w in phrase}
-        context = lexicon.data.words("life_context")
+        context = lexicon.data.words("life_context") | lexicon.data.words("aspect")  # 我要, 想办: no detail asked
         words_left = [w for w in said if w not in context and not self._part_of_situation(w, stated)]
         inside, outside = self._services_named(words_left, {s.guide for s in event.steps})
         own = [w for w in words_left if not any(w in n for names in self._guide_names.values() for n in names)]
