@@ -12,7 +12,7 @@ from indexing.retriever import RecordHit
 from knowledge.models import FAQ
 from language.data import language_data
 from language.text import normalize
-from language.understanding import ParsedQuery, content_words, is_question_word
+from language.understanding import ParsedQuery, content_words, is_question_word, said_plainly
 
 OWN_FAQ_POOL, OWN_FAQ_COVERAGE = 20, 0.3  # a follow-up's own words must be in the FAQ, not only the service's
 # a turn this sure on its own of a record of another service is not read in the conversation (sample colloquial
@@ -250,9 +250,9 @@ class FollowUps(ServiceReader):
         about; "他走不动路 我去代办行不" tells its story in words no record uses, and asks in words they do.
         Clauses that ask in no word of their own ("吃啥药好") are read with their story ("他膝盖老疼")."""
         lexicon = q.vocabulary.lexicon
-        asking = q.search.asking_text
+        asking = said_plainly(q.search.asking_text)  # "钱打到哪个卡上" asks in the records' word: 账户
         if not any(len(w) >= 2 and not is_question_word(w) for w in lexicon.words(asking)):
-            asking = q.search.text
+            asking = said_plainly(q.search.text)
         return all(len(w) < 2 or is_question_word(w) or q.vocabulary.knows(w)
                    for w in content_words(asking, lexicon))
 

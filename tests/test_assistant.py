@@ -559,6 +559,8 @@ def test_a_service_named_with_a_pronoun_before_it_is_named(assistant):
     ("公租房怎么申请", "我们家三口人 月收入六千 够条件吗", "g-public-rental-housing"),
     # 零星报销's FAQ says where its money goes, but the turn does not name 报销
     ("生育金咋领", "钱打到哪", "g-maternity-allowance"),
+    # 卡上 is no word the records use, but 打到哪个卡上 says 账户, which they do
+    ("老人高龄补贴怎么申请", "钱打到哪个卡上", "g-elderly-allowance"),
     ("居住证咋办", "房东不给签咋整", "g-residence-permit"),
 ])
 def test_a_turn_naming_no_service_stays_with_the_one_talked_about(assistant, first, turn, record):
@@ -1079,6 +1081,7 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     # "提前多久" asks how early one may apply, not how long the office takes (办理时限)
     ("车辆年检可以提前多久去做", "办理条件", "有效期满前3个月内申请"),
     ("公租房续租 提前多久申请", "温馨提示", "期满前3个月提出续租申请"),
+    ("失业金发到哪张卡", "办理流程", "发放至本人社会保障卡金融账户"),  # 发到哪张卡 asks for the account (said_as)
 ])
 def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says_so(assistant, question, section, fact):
     answer = assistant.ask(question)

@@ -112,6 +112,14 @@ def test_a_relative_who_has_gone_says_deceased_and_moving_away_does_not(text, dy
     assert bool(language_data().pattern("said_as.去世").search(text)) is dying
 
 
+@pytest.mark.parametrize("text, account", [("钱打到哪个卡上", True), ("失业金发到哪张卡", True), ("补贴会转到什么账户", True),
+                                           ("社保卡丢了 补哪张卡", False), ("钱打到哪里", False)])
+def test_money_paid_to_which_card_asks_for_the_account(text, account):
+    """"哪张卡" after money is paid (打到, 发到) asks for the account the guides name (社会保障卡金融账户); which card
+    to replace, or where money goes in general ("打到哪里"), does not."""
+    assert bool(language_data().pattern("said_as.账户").search(text)) is account
+
+
 @pytest.mark.parametrize("text, plainly", [("买了套新房 公积金怎么提出来", "买了套新房 公积金怎么提取"),
                                            ("公积金里的钱能取出来付首付吗", "公积金里的钱能提取付首付吗"),
                                            ("公积金贷款要先提出申请吗", "公积金贷款要先提出申请吗"),
