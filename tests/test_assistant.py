@@ -1082,6 +1082,7 @@ def test_how_much_a_benefit_pays_is_not_a_question_about_fees(assistant):
     ("车辆年检可以提前多久去做", "办理条件", "有效期满前3个月内申请"),
     ("公租房续租 提前多久申请", "温馨提示", "期满前3个月提出续租申请"),
     ("失业金发到哪张卡", "办理流程", "发放至本人社会保障卡金融账户"),  # 发到哪张卡 asks for the account (said_as)
+    ("年底生的宝宝 医保也要交一整年的钱吗", "温馨提示", "不按月折算"),  # 一整年 is 全年 (synonyms; 交一 is no word)
 ])
 def test_a_question_about_one_detail_of_a_service_quotes_the_guide_where_it_says_so(assistant, question, section, fact):
     answer = assistant.ask(question)
