@@ -1426,6 +1426,15 @@ def test_the_housing_fund_taken_out_for_a_new_home_is_the_purchase_withdrawal(as
     assert answer.answered and answer.citations[0].record_id == "g-hpf-withdraw-purchase"
 
 
+def test_an_age_said_is_no_detail_matched_to_a_clock_time(assistant):
+    """"孩子12岁了" tells the child's age: its 12 is not the 12:00 of the opening hours, so the answer is not the
+    guide's 办理地点与时间; a long number names something ("在12123上能补吗": the app)."""
+    answer = assistant.ask("孩子12岁了 办身份证要本人去吗")
+    assert answer.answered and answer.citations[0].section != "办理地点与时间"
+    app = assistant.ask("驾照丢了 在12123上能补吗")
+    assert app.answered and "12123" in app.answer
+
+
 def test_a_story_word_does_not_choose_the_sentence_quoted(assistant):
     """"…交了五年社保…一个月能领多少钱" asks for the sum: the story's 社保 once chose "电子社保卡；" of the contact
     field; a word said only in the story weighs half as much as one of the clause that asks."""

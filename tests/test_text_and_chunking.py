@@ -36,6 +36,7 @@ def test_normalize_traditional_and_full_width():
     ("婚假有几天", "general"), ("产假多少天", "general"),  # how long a leave lasts, not how long the office takes
     ("我爸前几天去世了", "general"), ("车辆年检可以提前多久去做", "general"),  # days ago; how early, not how long
     ("提前几天预约", "general"), ("身份证几天能拿到", "time_limit"),
+    ("居住证啥时候好", "time_limit"), ("什么时候能下来", "time_limit"), ("啥时候领", "general"),
     ("结婚登记中午休息吗", "location"), ("礼拜天能办吗", "location"), ("有什么要注意的", "notes"),
     ("办老年卡要啥", "materials"), ("办身份证需要些什么", "materials"), ("要提供哪些东西", "materials"),
     ("要啥条件", "conditions"), ("需要什么手续", "process"), ("我要啥时候去", "general"),  # 要啥: the things to bring
