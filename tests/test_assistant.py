@@ -159,6 +159,7 @@ def test_a_reply_asking_only_an_aspect_while_services_are_offered_picks_the_one_
     ("家里着火了东西全烧了 政府有没有救急的钱", "g-temporary-assistance"),  # 着火 the guide's 火灾, 救急 its 急难
     ("摆地摊要办营业执照不", "g-individual-business"),  # 摆地摊 a 个体工商户 (营业执照 titles the 公司 guide too)
     ("公司裁员把我裁了 能领失业金吗", "g-unemployment-benefit"),  # 裁员: 失业 (synonyms.txt)
+    ("屋头老汉走了 户口咋个销", "g-death-registration"),  # Sichuan: 老汉 is 父亲 (去世, said_as), 屋头 家里
 ])
 def test_the_record_answering_is_of_the_service_asked_and_the_most_probable_of_it(assistant, question, record):
     answer = assistant.ask(question)
