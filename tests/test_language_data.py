@@ -107,6 +107,7 @@ def test_a_common_short_name_is_cut_whole_and_hearsay_names_nothing():
 
 
 @pytest.mark.parametrize("text, dying", [("我爸上个月走了", True), ("我公公是退休工人 上个月走了", True),
+                                         ("我爸刚走 后面的事该怎么办", True), ("屋头老汉走了", True), ("我妈刚走开", False),
                                          ("户口迁走了", False), ("我妈能走了吗", False), ("我妈的身份证没了", False)])
 def test_a_relative_who_has_gone_says_deceased_and_moving_away_does_not(text, dying):
     assert bool(language_data().pattern("said_as.去世").search(text)) is dying
